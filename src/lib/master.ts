@@ -1,0 +1,442 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { errorMessage } from './errors.js'
+import type { Formation } from './formation.js'
+import { LineBuffer } from './line-buffer.js'
+import { LogFile } from './log-file.js'
+import { removeMasterPid, writeMasterPid } from './master-pid.js'
+import { type PoolConfig, readPool } from './pool-file.js'
+import { type ProcessIdentity, identityOf, readProcStat, signalGroup } from './process-identity.js'
+import { planReconcile } from './reconcile.js'
+import { shortSignal } from './signals.js'
+import type { StatePaths } from './state-dir.js'
+import { type JobInfo, type StatusFile, type WorkerExit, type WorkerState, writeStatusFile } from './status-file.js'
+import { isWorkerMessage, type WorkerMessage } from './worker-messages.js'
+import { workerArgv } from './worker-command.js'
+
+// A command worker counts as started once it has stayed up this long (a bad command dies sooner).
+export const WORKER_SETTLE_MS = 200
+export const BACKOFF_MIN_MS = 100
+export const BACKOFF_MAX_MS = 30_000
+// A worker that ran at least this long before dying is respawned at once, its backoff reset.
+export const STABLE_AFTER_MS = 10_000
+// Fast shutdown: TERM, then KILL of what is left after this grace.
+export const FAST_GRACE_MS = 10_000
+
+type ShutdownLevel = 'graceful' | 'fast' | 'kill'
+
+type MasterEvent =
+  | { type: 'signal'; signal: NodeJS.Signals }
+  | { type: 'exit'; slot: Slot; child: ChildProcess; code: number | null; signal: NodeJS.Signals | null }
+  | { type: 'message'; slot: Slot; child: ChildProcess; message: WorkerMessage }
+  | { type: 'tick' }
+
+// One place in the formation: it keeps its restart count and backoff across the processes that fill it.
+export interface Slot {
+  id: number
+  group: string
+  epoch: number
+  state: WorkerState
+  child?: ChildProcess
+  identity?: ProcessIdentity
+  startedAt: Date
+  restarts: number
+  backoffMs: number
+  nextAttemptAt?: Date
+  lastExit: WorkerExit | null
+  // Set once the slot is asked to stop: it goes away when its process does.
+  retiring: boolean
+  job: JobInfo | null
+  ready: boolean
+  paused: boolean
+}
+
+export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGCONT']
+const HANDLED_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGQUIT', 'SIGINT', 'SIGTERM', ...FORWARDED_SIGNALS]
+
+// The pool master: one loop owns all state. Signal handlers and child events only queue an event and wake it.
+export class Master {
+  readonly pid = process.pid
+  private pool: PoolConfig
+  private readonly log: LogFile
+  private readonly slots: Slot[] = []
+  private nextSlotId = 1
+  private readonly events: MasterEvent[] = []
+  private wakeLoop?: () => void
+  private shutdown?: ShutdownLevel
+  private paused = false
+  private readonly startedAt = new Date()
+  private readonly identity: ProcessIdentity
+  private readonly argv: ReturnType<typeof workerArgv>
+
+  constructor(
+    private readonly paths: StatePaths,
+    pool: PoolConfig,
+  ) {
+    this.pool = pool
+    this.log = new LogFile(paths.log)
+    this.identity = identityOf(process.pid) ?? { pid: process.pid, startTime: '0' }
+    this.argv = workerArgv(pool)
+  }
+
+  say(text: string): void {
+    this.log.write('master', this.pid, [text])
+  }
+
+  async run(): Promise<void> {
+    for (const signal of HANDLED_SIGNALS) process.on(signal, () => this.push({ type: 'signal', signal }))
+    writeMasterPid(this.paths, this.identity)
+    this.say(`started manager (generation ${this.pool.generation}) in ${this.pool.cwd}`)
+    for (;;) {
+      this.reconcile()
+      this.writeStatus()
+      this.setTitle()
+      if (this.shutdown && this.slots.length === 0) break
+      await this.nextEvents()
+      for (let event = this.events.shift(); event; event = this.events.shift()) this.handle(event)
+    }
+    this.finish()
+  }
+
+  private push(event: MasterEvent): void {
+    this.events.push(event)
+    this.wakeLoop?.()
+  }
+
+  private nextEvents(): Promise<void> {
+    if (this.events.length > 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.wakeLoop = () => {
+        this.wakeLoop = undefined
+        resolve()
+      }
+    })
+  }
+
+  private after(ms: number): void {
+    setTimeout(() => this.push({ type: 'tick' }), ms).unref()
+  }
+
+  private handle(event: MasterEvent): void {
+    switch (event.type) {
+      case 'signal':
+        return this.handleSignal(event.signal)
+      case 'exit':
+        return this.reap(event.slot, event.child, event.code, event.signal)
+      case 'message':
+        return this.handleMessage(event.slot, event.child, event.message)
+      case 'tick':
+        return this.promoteSettled()
+    }
+  }
+
+  private handleSignal(signal: NodeJS.Signals): void {
+    const name = shortSignal(signal)
+    if (signal === 'SIGHUP') {
+      this.say('HUP: reloading pool.yml and reopening master.log')
+      this.reopenLog()
+      this.reload()
+    } else if (FORWARDED_SIGNALS.includes(signal)) {
+      if (signal === 'SIGUSR2') this.paused = true
+      if (signal === 'SIGCONT') this.paused = false
+      const targets = this.liveSlots().filter((slot) => slot.state !== 'starting' || slot.ready)
+      this.say(`${name}: forwarding to ${targets.length} workers`)
+      for (const slot of targets) this.signalWorker(slot, signal)
+    } else if (!this.shutdown) {
+      const level: ShutdownLevel = signal === 'SIGTERM' ? 'fast' : 'graceful'
+      this.say(
+        level === 'graceful'
+          ? `${name}: graceful shutdown, sending ${shortSignal(this.pool.stopSignal)} to ${this.liveSlots().length} workers`
+          : `${name}: fast shutdown, sending TERM to ${this.liveSlots().length} workers`,
+      )
+      this.beginShutdown(level)
+    } else {
+      this.say(`${name}: escalating shutdown`)
+      this.escalate()
+    }
+  }
+
+  private reopenLog(): void {
+    try {
+      this.log.reopen()
+    } catch (error) {
+      this.say(`HUP: cannot reopen ${this.paths.log}: ${errorMessage(error)}; still writing to the old file`)
+    }
+  }
+
+  private reload(): void {
+    try {
+      const pool = readPool(this.paths)
+      if (!pool) throw new Error(`${this.paths.pool} is missing`)
+      if (pool.generation !== this.pool.generation) this.say(`HUP: applying generation ${pool.generation}`)
+      this.pool = { ...pool, command: this.pool.command, jobs: this.pool.jobs, stopSignal: pool.stopSignal }
+    } catch (error) {
+      this.say(`HUP: ${errorMessage(error)}; keeping generation ${this.pool.generation}`)
+    }
+  }
+
+  private beginShutdown(level: ShutdownLevel): void {
+    this.shutdown = level
+    for (const slot of [...this.slots]) {
+      if (!slot.child) this.dropSlot(slot)
+      else this.retire(slot, level === 'graceful' ? this.pool.stopSignal : 'SIGTERM')
+    }
+    if (level === 'fast') this.scheduleEscalation()
+  }
+
+  private scheduleEscalation(): void {
+    setTimeout(() => this.push({ type: 'signal', signal: 'SIGTERM' }), FAST_GRACE_MS).unref()
+  }
+
+  private escalate(): void {
+    if (this.shutdown === 'graceful') {
+      this.shutdown = 'fast'
+      for (const slot of this.liveSlots()) this.signalGroupOf(slot, 'SIGTERM')
+      this.scheduleEscalation()
+    } else {
+      this.shutdown = 'kill'
+      for (const slot of this.liveSlots()) this.signalGroupOf(slot, 'SIGKILL')
+    }
+  }
+
+  private liveSlots(): Slot[] {
+    return this.slots.filter((slot) => slot.child)
+  }
+
+  // Compares the running slots with the desired formation and acts on the difference.
+  private reconcile(): void {
+    if (this.shutdown) return
+    const now = Date.now()
+    const plan = planReconcile(this.pool.formation, this.pool.restartEpochs, this.slots, this.argv.ipc)
+    for (const slot of plan.drop) this.dropSlot(slot)
+    for (const slot of plan.stop) this.retire(slot, this.pool.stopSignal)
+    for (const { group, epoch } of plan.spawn) {
+      const slot: Slot = {
+        id: this.nextSlotId++,
+        group,
+        epoch,
+        state: 'starting',
+        startedAt: new Date(),
+        restarts: 0,
+        backoffMs: 0,
+        lastExit: null,
+        retiring: false,
+        job: null,
+        ready: false,
+        paused: false,
+      }
+      this.slots.push(slot)
+      this.spawnWorker(slot)
+    }
+    for (const slot of this.slots) {
+      if (slot.state === 'backoff' && !slot.retiring && (slot.nextAttemptAt?.getTime() ?? 0) <= now) this.spawnWorker(slot)
+    }
+  }
+
+  private spawnWorker(slot: Slot): void {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      QUEUE: slot.group,
+      QUEUES: slot.group,
+      RPD_MASTER_PID: String(this.pid),
+      RPD_STATE_DIR: this.paths.dir,
+    }
+    if (this.pool.redis) env.REDIS_URL = this.pool.redis
+    if (this.pool.jobs) env.RPD_JOBS = this.pool.jobs
+    if (this.pool.namespace) env.RPD_NAMESPACE = this.pool.namespace
+    slot.state = 'starting'
+    slot.startedAt = new Date()
+    slot.nextAttemptAt = undefined
+    slot.ready = false
+    slot.job = null
+    slot.paused = false
+    let child: ChildProcess
+    try {
+      child = spawn(this.argv.file, this.argv.args, {
+        cwd: this.pool.cwd,
+        env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe', ...(this.argv.ipc ? ['ipc' as const] : [])],
+      })
+    } catch (error) {
+      this.say(`cannot spawn worker for ${slot.group}: ${errorMessage(error)}`)
+      this.backOff(slot, null, null)
+      return
+    }
+    const pid = child.pid
+    if (pid === undefined) {
+      child.on('error', (error) => this.say(`cannot spawn worker for ${slot.group}: ${errorMessage(error)}`))
+      this.backOff(slot, null, null)
+      return
+    }
+    slot.child = child
+    slot.identity = { pid, startTime: readProcStat(pid)?.startTime ?? '0' }
+    this.pipeOutput(slot.group, pid, child)
+    child.on('error', (error) => this.say(`worker[${pid}] ${slot.group}: ${errorMessage(error)}`))
+    child.on('exit', (code, signal) => this.push({ type: 'exit', slot, child, code, signal }))
+    child.on('message', (message) => {
+      if (isWorkerMessage(message)) this.push({ type: 'message', slot, child, message })
+    })
+    if (!this.argv.ipc) this.after(WORKER_SETTLE_MS)
+  }
+
+  private pipeOutput(source: string, pid: number, child: ChildProcess): void {
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue
+      const lines = new LineBuffer()
+      stream.on('data', (chunk: Buffer) => this.log.write(source, pid, lines.push(chunk)))
+      stream.on('end', () => this.log.write(source, pid, lines.flush()))
+      stream.on('error', () => undefined)
+    }
+  }
+
+  // Command workers become running once they outlive the settle time.
+  private promoteSettled(): void {
+    const now = Date.now()
+    for (const slot of this.slots) {
+      if (slot.state === 'starting' && slot.child && !this.argv.ipc && now - slot.startedAt.getTime() >= WORKER_SETTLE_MS) {
+        slot.state = 'running'
+        if (this.paused) this.signalWorker(slot, 'SIGUSR2')
+      }
+    }
+  }
+
+  private handleMessage(slot: Slot, child: ChildProcess, message: WorkerMessage): void {
+    if (slot.child !== child) return
+    switch (message.type) {
+      case 'ready':
+        slot.ready = true
+        if (slot.state === 'starting') slot.state = 'running'
+        if (this.paused) this.signalWorker(slot, 'SIGUSR2')
+        return
+      case 'busy':
+        slot.job = message.job
+        return
+      case 'idle':
+        slot.job = null
+        return
+      case 'paused':
+        slot.paused = message.paused
+        return
+    }
+  }
+
+  private reap(slot: Slot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    const pid = child.pid ?? 0
+    // Whatever the worker left in its process group goes with it.
+    signalGroup(pid, 'SIGKILL')
+    if (slot.child !== child) return
+    slot.child = undefined
+    slot.job = null
+    const status = signal ? `signal ${shortSignal(signal)}` : `status: ${code}`
+    if (slot.retiring) {
+      this.say(`Reaped worker[${pid}] (${status}) queues: ${slot.group}`)
+      this.dropSlot(slot)
+      return
+    }
+    this.backOff(slot, code, signal)
+    const delay = slot.backoffMs ? `; respawning in ${formatDelay(slot.backoffMs)}` : '; respawning'
+    this.say(`worker[${pid}] exited unexpectedly (${status}) queues: ${slot.group}${delay}`)
+  }
+
+  // A worker that dies young waits longer each time before its next start; one that ran a while starts again at once.
+  private backOff(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
+    const uptime = Date.now() - slot.startedAt.getTime()
+    slot.child = undefined
+    slot.lastExit = { code, signal, at: new Date().toISOString() }
+    slot.restarts += 1
+    slot.backoffMs = uptime >= STABLE_AFTER_MS ? 0 : Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, slot.backoffMs * 2))
+    slot.state = 'backoff'
+    slot.nextAttemptAt = new Date(Date.now() + slot.backoffMs)
+    if (slot.backoffMs) this.after(slot.backoffMs)
+  }
+
+  private retire(slot: Slot, signal: NodeJS.Signals | string): void {
+    if (slot.retiring && slot.state === 'stopping') return
+    slot.retiring = true
+    if (!slot.child) return this.dropSlot(slot)
+    slot.state = 'stopping'
+    this.signalWorker(slot, signal as NodeJS.Signals)
+  }
+
+  private dropSlot(slot: Slot): void {
+    const at = this.slots.indexOf(slot)
+    if (at >= 0) this.slots.splice(at, 1)
+  }
+
+  // Signals for one worker go to its pid: a Resque worker's forked job child must not get a graceful QUIT.
+  private signalWorker(slot: Slot, signal: NodeJS.Signals): void {
+    const pid = slot.child?.pid
+    if (pid === undefined) return
+    try {
+      process.kill(pid, signal)
+    } catch {
+      // Already gone: its exit event is on the way.
+    }
+  }
+
+  private signalGroupOf(slot: Slot, signal: NodeJS.Signals): void {
+    const pid = slot.child?.pid
+    if (pid !== undefined) signalGroup(pid, signal)
+  }
+
+  private statusFile(state: StatusFile['state']): StatusFile {
+    return {
+      pid: this.pid,
+      startTime: this.identity.startTime,
+      app: this.pool.app,
+      cwd: this.pool.cwd,
+      startedAt: this.startedAt.toISOString(),
+      updatedAt: new Date().toISOString(),
+      state,
+      generation: this.pool.generation,
+      formation: this.pool.formation as Formation,
+      paused: this.paused,
+      redis: this.pool.redis,
+      namespace: this.pool.namespace,
+      workers: this.slots
+        .filter((slot) => slot.identity)
+        .map((slot) => ({
+          slot: slot.id,
+          pid: slot.identity!.pid,
+          startTime: slot.identity!.startTime,
+          queues: slot.group,
+          state: slot.state,
+          startedAt: slot.startedAt.toISOString(),
+          restarts: slot.restarts,
+          epoch: slot.epoch,
+          lastExit: slot.lastExit,
+          ...(slot.nextAttemptAt && slot.state === 'backoff' ? { nextAttemptAt: slot.nextAttemptAt.toISOString() } : {}),
+          ...(this.argv.ipc ? { job: slot.job, paused: slot.paused } : {}),
+        })),
+    }
+  }
+
+  private writeStatus(): void {
+    try {
+      writeStatusFile(this.paths, this.statusFile(this.shutdown ? 'stopping' : 'running'))
+    } catch (error) {
+      this.say(`cannot write ${this.paths.status}: ${errorMessage(error)}`)
+    }
+  }
+
+  private setTitle(): void {
+    const pids = this.liveSlots().map((slot) => slot.child!.pid)
+    const verb = this.shutdown ? 'stopping' : 'managing'
+    process.title = `resque-pool-master[${this.pool.app}]: ${verb} [${pids.join(', ')}]`
+  }
+
+  private finish(): void {
+    try {
+      writeStatusFile(this.paths, { ...this.statusFile('stopped'), workers: [] })
+    } catch {
+      // The state directory may be gone; nothing is left to report to.
+    }
+    removeMasterPid(this.paths, this.identity)
+    this.say('manager finished')
+    this.log.close()
+  }
+}
+
+function formatDelay(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`
+}

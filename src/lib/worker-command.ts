@@ -1,0 +1,37 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { PoolConfig } from './pool-file.js'
+
+export interface WorkerArgv {
+  file: string
+  args: string[]
+  // Built-in workers talk to the master over IPC.
+  ipc: boolean
+}
+
+const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv']
+const BASH_PATHS = ['/bin/bash', '/usr/bin/bash']
+
+function firstExisting(paths: readonly string[]): string | undefined {
+  return paths.find((p) => fs.existsSync(p))
+}
+
+const setpriv = firstExisting(SETPRIV_PATHS)
+const bash = firstExisting(BASH_PATHS)
+
+export const BUILTIN_WORKER_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker-main.js')
+
+// How a worker is started. The pid must be the command's own: bash -c execs the last simple command
+// (dash's sh -c does not), and setpriv --pdeathsig has the kernel send the stop signal if the master dies.
+export function workerArgv(pool: PoolConfig): WorkerArgv {
+  const deathSignal = pool.stopSignal.replace(/^SIG/, '')
+  const guard = setpriv ? [setpriv, '--pdeathsig', deathSignal, '--'] : []
+  const target = pool.command
+    ? bash
+      ? [bash, '-c', pool.command]
+      : ['/bin/sh', '-c', `exec ${pool.command}`]
+    : [process.execPath, BUILTIN_WORKER_ENTRY]
+  const argv = [...guard, ...target]
+  return { file: argv[0], args: argv.slice(1), ipc: !pool.command }
+}
