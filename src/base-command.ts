@@ -1,0 +1,36 @@
+import { Command, Flags } from '@oclif/core'
+import { EXIT_USAGE, RpdError } from './lib/errors.js'
+import { resolveStateDir } from './lib/state-dir.js'
+
+// Flags every command takes, and one way of reporting failure: `rpd: message` on one line, with the exit code.
+export abstract class BaseCommand extends Command {
+  static baseFlags = {
+    'state-dir': Flags.string({
+      description: 'state directory of the pool [default: $RPD_STATE_DIR, else ./.rpd]',
+      helpValue: 'DIR',
+    }),
+  }
+
+  protected stateDir(flag: string | undefined): string {
+    return resolveStateDir(flag)
+  }
+
+  protected print = (line: string): void => {
+    this.log(line)
+  }
+
+  protected async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    if (process.env.DEBUG?.includes('rpd')) process.stderr.write(`${error.stack}\n`)
+    const parse = isParseError(error)
+    const exit = error instanceof RpdError ? error.exit : parse ? EXIT_USAGE : (error.oclif?.exit ?? 1)
+    if (exit === 0) return
+    const line = error.message.split('\n').find((l) => l.trim() !== '') ?? String(error)
+    process.stderr.write(`rpd: ${line.replace(/^\s*(Error:\s*)?/, '').trim()}${parse ? `; see rpd ${this.id ?? ''} --help` : ''}\n`)
+    process.exit(exit)
+  }
+}
+
+// oclif's flag and argument parse errors carry the parse that failed.
+function isParseError(error: Error): boolean {
+  return 'parse' in error
+}

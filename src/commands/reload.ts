@@ -1,0 +1,19 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../base-command.js'
+import { describeFormation, reloadPool } from '../lib/scale-pool.js'
+
+export default class Reload extends BaseCommand {
+  static summary = 'Make the master re-read pool.yml and reopen master.log (HUP).'
+  static description = 'Use it after editing pool.yml by hand, or after moving master.log away to rotate it.'
+  static examples = ['mv .rpd/master.log .rpd/master.log.1 && <%= config.bin %> reload']
+  static flags = {
+    'no-wait': Flags.boolean({ description: 'return once the master has been told' }),
+    timeout: Flags.integer({ description: 'seconds to wait for the change to apply', default: 60, min: 1 }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Reload)
+    const outcome = await reloadPool(this.stateDir(flags['state-dir']), { wait: !flags['no-wait'], timeoutMs: flags.timeout * 1000 }, this.print)
+    this.log(`reloaded generation ${outcome.pool.generation}: ${describeFormation(outcome.pool.formation)}`)
+  }
+}

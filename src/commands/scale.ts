@@ -1,0 +1,32 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand } from '../base-command.js'
+import { describeFormation, scalePool } from '../lib/scale-pool.js'
+
+export default class Scale extends BaseCommand {
+  static summary = 'Change worker counts: foo=4 sets, foo=+2 / foo=-1 adjust, foo=0 removes the group.'
+  static description = `Merges into the formation under the state directory's lock. A running pool applies it at once,
+touching only the groups that changed; this waits until every new worker has started. When the pool
+is not running, the formation is saved for the next rpd start.`
+
+  static strict = false
+  static args = { spec: Args.string({ description: 'QUEUE=COUNT, QUEUE=+N or QUEUE=-N', required: true }) }
+  static examples = ['<%= config.bin %> scale bar=4 foo=0', '<%= config.bin %> scale foo=+2', '<%= config.bin %> scale foo=1:bar=4']
+  static flags = {
+    'no-wait': Flags.boolean({ description: 'return once the master has been told' }),
+    timeout: Flags.integer({ description: 'seconds to wait for the new workers to start', default: 60, min: 1 }),
+  }
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Scale)
+    const outcome = await scalePool(
+      this.stateDir(flags['state-dir']),
+      argv as string[],
+      { wait: !flags['no-wait'], timeoutMs: flags.timeout * 1000 },
+      this.print,
+    )
+    const formation = describeFormation(outcome.pool.formation)
+    if (outcome.kind === 'unchanged') this.log(`no change: the formation is already ${formation}`)
+    else if (outcome.kind === 'saved') this.log(`not running: saved ${formation} for the next rpd start`)
+    else this.log(`${outcome.kind === 'applied' ? 'applied' : 'sent'} generation ${outcome.pool.generation}: ${formation}`)
+  }
+}

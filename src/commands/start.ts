@@ -1,0 +1,53 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand } from '../base-command.js'
+import { startPool } from '../lib/start-pool.js'
+import { formatStatus, readPoolStatus } from '../lib/pool-status.js'
+
+export default class Start extends BaseCommand {
+  static summary = 'Start a pool: a detached master keeping COUNT workers per queue group.'
+  static description = `The formation comes from the arguments, else WORKERS, else the saved pool.yml, else resque-pool.yml
+(or config/resque-pool.yml) in the current directory. Prints the startup log as it happens and
+exits 0 once every worker has started.`
+
+  static strict = false
+  static args = { spec: Args.string({ description: 'QUEUE=COUNT, or the WORKERS form foo=2:bar=2:*=1' }) }
+  static examples = [
+    "<%= config.bin %> start foo=2 bar=2 '*=1' --command 'bundle exec rake resque:work'",
+    'WORKERS=foo=1:baz,quux=5 <%= config.bin %> start',
+    '<%= config.bin %> start foo=2 --jobs ./jobs.js --redis redis://127.0.0.1:6379',
+  ]
+
+  static flags = {
+    command: Flags.string({ char: 'c', description: 'worker command, a Procfile-style line [default: $RPD_COMMAND]' }),
+    jobs: Flags.string({ description: 'run the built-in Resque worker with the jobs of this module' }),
+    redis: Flags.string({ description: 'Redis URL for the built-in worker [default: $REDIS_URL, else redis://127.0.0.1:6379]' }),
+    namespace: Flags.string({ description: 'Resque namespace in Redis [default: resque]' }),
+    'stop-signal': Flags.string({ description: 'signal that asks a worker to finish its job and exit [default: QUIT]' }),
+    app: Flags.string({ description: 'name in the master title [default: the current directory name]' }),
+    'no-wait': Flags.boolean({ description: 'return once the master is up, without waiting for the workers' }),
+    timeout: Flags.integer({ description: 'seconds to wait for every worker to start', default: 60, min: 1 }),
+  }
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Start)
+    const dir = this.stateDir(flags['state-dir'])
+    const { master } = await startPool(
+      dir,
+      {
+        specs: argv as string[],
+        command: flags.command,
+        jobs: flags.jobs,
+        redis: flags.redis,
+        namespace: flags.namespace,
+        stopSignal: flags['stop-signal'],
+        app: flags.app,
+        wait: !flags['no-wait'],
+        timeoutMs: flags.timeout * 1000,
+      },
+      this.print,
+    )
+    if (flags['no-wait']) return this.log(`started master ${master.pid}`)
+    this.log('')
+    formatStatus(readPoolStatus(dir)).forEach((line) => this.log(line))
+  }
+}

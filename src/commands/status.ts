@@ -1,0 +1,19 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../base-command.js'
+import { EXIT_NOT_RUNNING } from '../lib/errors.js'
+import { formatStatus, readPoolStatus, statusJson } from '../lib/pool-status.js'
+
+export default class Status extends BaseCommand {
+  static summary = 'Show whether the pool runs: master pid, uptime, formation and process tree.'
+  static description = 'Exits 0 when the pool runs, 3 when it does not.'
+  static examples = ['<%= config.bin %> status', '<%= config.bin %> status --json | jq .workers']
+  static flags = { json: Flags.boolean({ description: 'print the status as JSON' }) }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Status)
+    const status = readPoolStatus(this.stateDir(flags['state-dir']))
+    if (flags.json) this.log(JSON.stringify(statusJson(status), null, 2))
+    else formatStatus(status).forEach((line) => this.log(line))
+    if (!status.running) this.exit(EXIT_NOT_RUNNING)
+  }
+}

@@ -1,0 +1,158 @@
+import fs from 'node:fs'
+import { LineBuffer } from './line-buffer.js'
+
+const CHUNK_BYTES = 64 * 1024
+// A safety net for what the file system does not announce (a master killed with SIGKILL writes nothing).
+export const WATCH_FALLBACK_MS = 250
+
+export function logSize(file: string): number {
+  try {
+    return fs.statSync(file).size
+  } catch {
+    return 0
+  }
+}
+
+// The last n lines of a file, read backwards in chunks so a large log costs no more than its tail.
+export function readLastLines(file: string, n: number): string[] {
+  if (n <= 0) return []
+  let fd: number
+  try {
+    fd = fs.openSync(file, 'r')
+  } catch {
+    return []
+  }
+  try {
+    let position = fs.fstatSync(fd).size
+    let text = ''
+    while (position > 0) {
+      const length = Math.min(CHUNK_BYTES, position)
+      position -= length
+      const buffer = Buffer.alloc(length)
+      fs.readSync(fd, buffer, 0, length, position)
+      text = buffer.toString('utf8') + text
+      if (text.split('\n').length > n + 1) break
+    }
+    const lines = text.split('\n')
+    if (lines[lines.length - 1] === '') lines.pop()
+    return lines.slice(-n)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+// Reads the lines appended to a log since an offset; follows it across rotation (a new file at the same path).
+export class LogReader {
+  private fd?: number
+  private ino?: number
+  private readonly lines = new LineBuffer()
+
+  constructor(
+    private readonly file: string,
+    private offset: number,
+  ) {}
+
+  read(): string[] {
+    const out: string[] = []
+    if (this.fd === undefined) this.open()
+    if (this.fd !== undefined) out.push(...this.drain())
+    const current = statIno(this.file)
+    if (current !== undefined && current !== this.ino) {
+      this.close()
+      this.offset = 0
+      this.open()
+      if (this.fd !== undefined) out.push(...this.drain())
+    }
+    return out
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd)
+    this.fd = undefined
+  }
+
+  private open(): void {
+    try {
+      this.fd = fs.openSync(this.file, 'r')
+      const stat = fs.fstatSync(this.fd)
+      this.ino = stat.ino
+      if (stat.size < this.offset) this.offset = 0
+    } catch {
+      this.fd = undefined
+    }
+  }
+
+  private drain(): string[] {
+    const out: string[] = []
+    const buffer = Buffer.alloc(CHUNK_BYTES)
+    for (;;) {
+      const read = fs.readSync(this.fd!, buffer, 0, CHUNK_BYTES, this.offset)
+      if (read <= 0) break
+      this.offset += read
+      out.push(...this.lines.push(buffer.subarray(0, read)))
+    }
+    return out
+  }
+}
+
+function statIno(file: string): number | undefined {
+  try {
+    return fs.statSync(file).ino
+  } catch {
+    return undefined
+  }
+}
+
+export interface FollowOptions<T> {
+  dir: string
+  reader?: LogReader
+  onLine?: (line: string) => void
+  // Called on every change; a defined result ends the wait.
+  check: () => T | undefined
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
+// Waits, printing new log lines, until check() answers, the timeout passes or the signal aborts.
+// Wakes on file-system events in the state directory, with a slow fallback tick.
+export function follow<T>(options: FollowOptions<T>): Promise<{ result?: T; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    let watcher: fs.FSWatcher | undefined
+    let done = false
+    const finish = (value: { result?: T; timedOut: boolean }) => {
+      if (done) return
+      done = true
+      watcher?.close()
+      clearInterval(tick)
+      clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
+      resolve(value)
+    }
+    const pump = () => {
+      if (done) return
+      if (options.reader) for (const line of options.reader.read()) options.onLine?.(line)
+      const result = options.check()
+      if (result !== undefined) {
+        if (options.reader) for (const line of options.reader.read()) options.onLine?.(line)
+        finish({ result, timedOut: false })
+      }
+    }
+    const onAbort = () => finish({ timedOut: false })
+    try {
+      watcher = fs.watch(options.dir, () => pump())
+      watcher.on('error', () => undefined)
+    } catch {
+      watcher = undefined
+    }
+    const tick = setInterval(pump, WATCH_FALLBACK_MS)
+    const timer =
+      options.timeoutMs !== undefined && options.timeoutMs > 0
+        ? setTimeout(() => {
+            pump()
+            finish({ timedOut: true })
+          }, options.timeoutMs)
+        : undefined
+    options.signal?.addEventListener('abort', onAbort)
+    pump()
+  })
+}

@@ -1,0 +1,58 @@
+import { RpdError, usageError } from './errors.js'
+import { LogReader, follow, logSize, readLastLines } from './log-tail.js'
+import { findMaster } from './master-pid.js'
+import type { Print } from './pool-wait.js'
+import { isAlive } from './process-identity.js'
+import { inspectStateDir, statePaths } from './state-dir.js'
+
+export const DEFAULT_LOG_LINES = 20
+
+export interface LogsOptions {
+  lines?: number
+  follow?: boolean
+  until?: string
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
+export function compileUntil(pattern: string): RegExp {
+  try {
+    return new RegExp(pattern)
+  } catch (error) {
+    throw usageError(`bad --until pattern ${JSON.stringify(pattern)}: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`)
+  }
+}
+
+// Prints the last lines of master.log; with follow, goes on until the master exits (or the signal aborts);
+// with until, until a shown line matches. Returns false when until timed out without a match.
+export async function showLogs(dir: string, options: LogsOptions, print: Print): Promise<boolean> {
+  const until = options.until === undefined ? undefined : compileUntil(options.until)
+  const paths = statePaths(dir)
+  if (!inspectStateDir(dir)) throw new RpdError(`no state directory at ${dir}: start a pool with rpd start, or pass --state-dir`)
+  const offset = logSize(paths.log)
+  const tail = readLastLines(paths.log, options.lines ?? DEFAULT_LOG_LINES)
+  tail.forEach((line) => print(line))
+  if (until && tail.some((line) => until.test(line))) return true
+  if (!options.follow && !until) return true
+  const lookup = findMaster(paths)
+  const master = lookup.running ? lookup.master : undefined
+  const reader = new LogReader(paths.log, offset)
+  let matched = false
+  try {
+    const outcome = await follow({
+      dir,
+      reader,
+      signal: options.signal,
+      timeoutMs: until ? options.timeoutMs : undefined,
+      onLine: (line) => {
+        if (matched) return
+        print(line)
+        if (until?.test(line)) matched = true
+      },
+      check: () => (matched ? true : !until && (!master || !isAlive(master)) ? true : undefined),
+    })
+    return until ? matched || outcome.result === true : true
+  } finally {
+    reader.close()
+  }
+}
