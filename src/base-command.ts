@@ -19,13 +19,17 @@ export abstract class BaseCommand extends Command {
     this.log(line)
   }
 
-  protected async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+  protected async catch(error: Error & { code?: string; oclif?: { exit?: number } }): Promise<unknown> {
+    // this.exit(n) throws to unwind; it is not a failure to report.
+    if (error.code === 'EEXIT') process.exit(error.oclif?.exit ?? 0)
     if (process.env.DEBUG?.includes('rpd')) process.stderr.write(`${error.stack}\n`)
     const parse = isParseError(error)
     const exit = error instanceof RpdError ? error.exit : parse ? EXIT_USAGE : (error.oclif?.exit ?? 1)
     if (exit === 0) return
     const line = error.message.split('\n').find((l) => l.trim() !== '') ?? String(error)
-    process.stderr.write(`rpd: ${line.replace(/^\s*(Error:\s*)?/, '').trim()}${parse ? `; see rpd ${this.id ?? ''} --help` : ''}\n`)
+    process.stderr.write(
+      `rpd: ${line.replace(/^\s*(Error:\s*)?/, '').trim()}${parse ? `; see rpd ${this.id ?? ''} --help` : ''}\n`,
+    )
     process.exit(exit)
   }
 }

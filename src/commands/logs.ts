@@ -8,12 +8,28 @@ export default class Logs extends BaseCommand {
   static description = `With --follow, goes on until ^C or until the master exits. With --until, follows until a line
 (among those shown) matches the regular expression: exit 0, or 1 when --timeout passes first.`
 
-  static examples = ['<%= config.bin %> logs -n 100', '<%= config.bin %> logs -f', "<%= config.bin %> logs --until 'Starting worker' --timeout 30"]
+  static examples = [
+    '<%= config.bin %> logs -n 100',
+    '<%= config.bin %> logs -f',
+    "<%= config.bin %> logs --until 'Starting worker' --timeout 30",
+  ]
   static flags = {
-    lines: Flags.integer({ char: 'n', description: 'how many of the last lines to show', default: DEFAULT_LOG_LINES, min: 0 }),
+    lines: Flags.integer({
+      char: 'n',
+      description: 'how many of the last lines to show',
+      default: DEFAULT_LOG_LINES,
+      min: 0,
+    }),
     follow: Flags.boolean({ char: 'f', description: 'follow the log as it grows' }),
-    until: Flags.string({ description: 'follow until a line matches this regular expression', helpValue: 'REGEX' }),
-    timeout: Flags.integer({ description: 'with --until: give up after this many seconds', default: 60, min: 1 }),
+    until: Flags.string({
+      description: 'follow until a line matches this regular expression',
+      helpValue: 'REGEX',
+    }),
+    timeout: Flags.integer({
+      description: 'with --until: give up after this many seconds',
+      default: 60,
+      min: 1,
+    }),
   }
 
   async run(): Promise<void> {
@@ -22,7 +38,13 @@ export default class Logs extends BaseCommand {
     process.once('SIGINT', () => abort.abort())
     const matched = await showLogs(
       this.stateDir(flags['state-dir']),
-      { lines: flags.lines, follow: flags.follow, until: flags.until, timeoutMs: flags.timeout * 1000, signal: abort.signal },
+      {
+        lines: flags.lines,
+        follow: flags.follow,
+        until: flags.until,
+        timeoutMs: flags.timeout * 1000,
+        signal: abort.signal,
+      },
       this.print,
     )
     if (!matched) {

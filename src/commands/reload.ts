@@ -13,7 +13,11 @@ export default class Reload extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Reload)
-    const outcome = await reloadPool(this.stateDir(flags['state-dir']), { wait: !flags['no-wait'], timeoutMs: flags.timeout * 1000 }, this.print)
+    const outcome = await reloadPool(
+      this.stateDir(flags['state-dir']),
+      { wait: !flags['no-wait'], timeoutMs: flags.timeout * 1000 },
+      this.print,
+    )
     this.log(`reloaded generation ${outcome.pool.generation}: ${describeFormation(outcome.pool.formation)}`)
   }
 }

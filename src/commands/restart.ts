@@ -4,13 +4,18 @@ import { restartPool } from '../lib/scale-pool.js'
 
 export default class Restart extends BaseCommand {
   static summary = 'Rolling restart of the workers (all, or of the groups named), e.g. to deploy new code.'
-  static description = 'Each worker gets its replacement first and is stopped gracefully once that has started, so capacity never drops.'
+  static description =
+    'Each worker gets its replacement first and is stopped gracefully once that has started, so capacity never drops.'
   static strict = false
   static args = { group: Args.string({ description: 'queue group to restart (default: all)' }) }
   static examples = ['<%= config.bin %> restart', '<%= config.bin %> restart foo']
   static flags = {
     'no-wait': Flags.boolean({ description: 'return once the master has been told' }),
-    timeout: Flags.integer({ description: 'seconds to wait for the replacements to start', default: 60, min: 1 }),
+    timeout: Flags.integer({
+      description: 'seconds to wait for the replacements to start',
+      default: 60,
+      min: 1,
+    }),
   }
 
   async run(): Promise<void> {

@@ -10,10 +10,18 @@ is not running, the formation is saved for the next rpd start.`
 
   static strict = false
   static args = { spec: Args.string({ description: 'QUEUE=COUNT, QUEUE=+N or QUEUE=-N', required: true }) }
-  static examples = ['<%= config.bin %> scale bar=4 foo=0', '<%= config.bin %> scale foo=+2', '<%= config.bin %> scale foo=1:bar=4']
+  static examples = [
+    '<%= config.bin %> scale bar=4 foo=0',
+    '<%= config.bin %> scale foo=+2',
+    '<%= config.bin %> scale foo=1:bar=4',
+  ]
   static flags = {
     'no-wait': Flags.boolean({ description: 'return once the master has been told' }),
-    timeout: Flags.integer({ description: 'seconds to wait for the new workers to start', default: 60, min: 1 }),
+    timeout: Flags.integer({
+      description: 'seconds to wait for the new workers to start',
+      default: 60,
+      min: 1,
+    }),
   }
 
   async run(): Promise<void> {
@@ -27,6 +35,9 @@ is not running, the formation is saved for the next rpd start.`
     const formation = describeFormation(outcome.pool.formation)
     if (outcome.kind === 'unchanged') this.log(`no change: the formation is already ${formation}`)
     else if (outcome.kind === 'saved') this.log(`not running: saved ${formation} for the next rpd start`)
-    else this.log(`${outcome.kind === 'applied' ? 'applied' : 'sent'} generation ${outcome.pool.generation}: ${formation}`)
+    else
+      this.log(
+        `${outcome.kind === 'applied' ? 'applied' : 'sent'} generation ${outcome.pool.generation}: ${formation}`,
+      )
   }
 }

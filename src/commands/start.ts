@@ -18,13 +18,22 @@ exits 0 once every worker has started.`
   ]
 
   static flags = {
-    command: Flags.string({ char: 'c', description: 'worker command, a Procfile-style line [default: $RPD_COMMAND]' }),
+    command: Flags.string({
+      char: 'c',
+      description: 'worker command, a Procfile-style line [default: $RPD_COMMAND]',
+    }),
     jobs: Flags.string({ description: 'run the built-in Resque worker with the jobs of this module' }),
-    redis: Flags.string({ description: 'Redis URL for the built-in worker [default: $REDIS_URL, else redis://127.0.0.1:6379]' }),
+    redis: Flags.string({
+      description: 'Redis URL for the built-in worker [default: $REDIS_URL, else redis://127.0.0.1:6379]',
+    }),
     namespace: Flags.string({ description: 'Resque namespace in Redis [default: resque]' }),
-    'stop-signal': Flags.string({ description: 'signal that asks a worker to finish its job and exit [default: QUIT]' }),
+    'stop-signal': Flags.string({
+      description: 'signal that asks a worker to finish its job and exit [default: QUIT]',
+    }),
     app: Flags.string({ description: 'name in the master title [default: the current directory name]' }),
-    'no-wait': Flags.boolean({ description: 'return once the master is up, without waiting for the workers' }),
+    'no-wait': Flags.boolean({
+      description: 'return once the master is up, without waiting for the workers',
+    }),
     timeout: Flags.integer({ description: 'seconds to wait for every worker to start', default: 60, min: 1 }),
   }
 

@@ -6,8 +6,15 @@ import { inspectStateDir, statePaths } from './state-dir.js'
 export function showConfig(dir: string, options: { paths?: boolean } = {}): string[] {
   const paths = statePaths(dir)
   if (options.paths)
-    return [`state directory: ${paths.dir}`, `pool.yml: ${paths.pool}`, `master.pid: ${paths.pid}`, `status.json: ${paths.status}`, `master.log: ${paths.log}`]
+    return [
+      `state directory: ${paths.dir}`,
+      `pool.yml: ${paths.pool}`,
+      `master.pid: ${paths.pid}`,
+      `status.json: ${paths.status}`,
+      `master.log: ${paths.log}`,
+    ]
   const pool = inspectStateDir(dir) ? readPool(paths) : undefined
-  if (!pool) throw new RpdError(`no pool saved in ${dir}: start one with rpd start, or save one with rpd scale`)
+  if (!pool)
+    throw new RpdError(`no pool saved in ${dir}: start one with rpd start, or save one with rpd scale`)
   return formatPool(pool).trimEnd().split('\n')
 }

@@ -16,14 +16,19 @@ const MAX_TOKEN_SHOWN = 60
 // Shortens a token for an error message so a hostile 100 KB argument still gives a one-line error.
 export function showToken(token: string): string {
   const printable = JSON.stringify(token)
-  return printable.length > MAX_TOKEN_SHOWN ? `${printable.slice(0, MAX_TOKEN_SHOWN)}…" (${token.length} chars)` : printable
+  return printable.length > MAX_TOKEN_SHOWN
+    ? `${printable.slice(0, MAX_TOKEN_SHOWN)}…" (${token.length} chars)`
+    : printable
 }
 
 export function validateGroup(group: string, token: string = group): string {
-  if (group === '') throw usageError(`empty queue group in ${showToken(token)}: write it as QUEUE=COUNT, e.g. foo=2`)
+  if (group === '')
+    throw usageError(`empty queue group in ${showToken(token)}: write it as QUEUE=COUNT, e.g. foo=2`)
   for (const queue of group.split(',')) {
     if (queue === '')
-      throw usageError(`empty queue name in group ${showToken(group)}: separate queue names with single commas`)
+      throw usageError(
+        `empty queue name in group ${showToken(group)}: separate queue names with single commas`,
+      )
     const bad = BAD_QUEUE_CHAR.exec(queue)
     if (bad)
       throw usageError(
@@ -35,10 +40,14 @@ export function validateGroup(group: string, token: string = group): string {
 
 function parseCount(text: string, token: string): number {
   if (!COUNT.test(text))
-    throw usageError(`bad worker count ${showToken(text)} in ${showToken(token)}: use a whole number from 0 to ${MAX_WORKERS_PER_GROUP}`)
+    throw usageError(
+      `bad worker count ${showToken(text)} in ${showToken(token)}: use a whole number from 0 to ${MAX_WORKERS_PER_GROUP}`,
+    )
   const count = Number(text)
   if (count > MAX_WORKERS_PER_GROUP)
-    throw usageError(`worker count ${showToken(text)} in ${showToken(token)} is over the limit of ${MAX_WORKERS_PER_GROUP} per group`)
+    throw usageError(
+      `worker count ${showToken(text)} in ${showToken(token)} is over the limit of ${MAX_WORKERS_PER_GROUP} per group`,
+    )
   return count
 }
 
@@ -83,7 +92,9 @@ export function applyChanges(formation: Formation, changes: readonly FormationCh
   for (const change of changes) {
     const count = 'set' in change ? change.set : Math.max(0, (next[change.group] ?? 0) + change.delta)
     if (count > MAX_WORKERS_PER_GROUP)
-      throw usageError(`${change.group} would have ${count} workers, over the limit of ${MAX_WORKERS_PER_GROUP} per group`)
+      throw usageError(
+        `${change.group} would have ${count} workers, over the limit of ${MAX_WORKERS_PER_GROUP} per group`,
+      )
     if (count === 0) delete next[change.group]
     else next[change.group] = count
   }

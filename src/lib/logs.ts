@@ -19,7 +19,9 @@ export function compileUntil(pattern: string): RegExp {
   try {
     return new RegExp(pattern)
   } catch (error) {
-    throw usageError(`bad --until pattern ${JSON.stringify(pattern)}: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`)
+    throw usageError(
+      `bad --until pattern ${JSON.stringify(pattern)}: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`,
+    )
   }
 }
 
@@ -28,7 +30,8 @@ export function compileUntil(pattern: string): RegExp {
 export async function showLogs(dir: string, options: LogsOptions, print: Print): Promise<boolean> {
   const until = options.until === undefined ? undefined : compileUntil(options.until)
   const paths = statePaths(dir)
-  if (!inspectStateDir(dir)) throw new RpdError(`no state directory at ${dir}: start a pool with rpd start, or pass --state-dir`)
+  if (!inspectStateDir(dir))
+    throw new RpdError(`no state directory at ${dir}: start a pool with rpd start, or pass --state-dir`)
   const offset = logSize(paths.log)
   const tail = readLastLines(paths.log, options.lines ?? DEFAULT_LOG_LINES)
   tail.forEach((line) => print(line))

@@ -4,8 +4,7 @@ import { type ProcessIdentity, isAlive, isPlausiblePid } from './process-identit
 import type { StatePaths } from './state-dir.js'
 
 export type MasterLookup =
-  | { running: true; master: ProcessIdentity }
-  | { running: false; found?: string; master?: ProcessIdentity }
+  { running: true; master: ProcessIdentity } | { running: false; found?: string; master?: ProcessIdentity }
 
 // master.pid: the pid alone on the first line (for other tools), the start time on the second.
 export function writeMasterPid(paths: StatePaths, identity: ProcessIdentity): void {
@@ -31,7 +30,11 @@ export function findMaster(paths: StatePaths): MasterLookup {
   const master = parseMasterPid(text)
   if (!master) return { running: false, found: `${paths.pid} holds no valid pid and start time` }
   if (isAlive(master)) return { running: true, master }
-  return { running: false, found: `${paths.pid} names pid ${master.pid}, which is not this pool's master (dead or reused)`, master }
+  return {
+    running: false,
+    found: `${paths.pid} names pid ${master.pid}, which is not this pool's master (dead or reused)`,
+    master,
+  }
 }
 
 export function removeMasterPid(paths: StatePaths, expected?: ProcessIdentity): void {

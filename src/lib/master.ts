@@ -9,7 +9,13 @@ import { type ProcessIdentity, identityOf, readProcStat, signalGroup } from './p
 import { planReconcile } from './reconcile.js'
 import { shortSignal } from './signals.js'
 import type { StatePaths } from './state-dir.js'
-import { type JobInfo, type StatusFile, type WorkerExit, type WorkerState, writeStatusFile } from './status-file.js'
+import {
+  type JobInfo,
+  type StatusFile,
+  type WorkerExit,
+  type WorkerState,
+  writeStatusFile,
+} from './status-file.js'
 import { isWorkerMessage, type WorkerMessage } from './worker-messages.js'
 import { workerArgv } from './worker-command.js'
 
@@ -21,6 +27,9 @@ export const BACKOFF_MAX_MS = 30_000
 export const STABLE_AFTER_MS = 10_000
 // Fast shutdown: TERM, then KILL of what is left after this grace.
 export const FAST_GRACE_MS = 10_000
+
+// Never fires in practice; it only holds the event loop open while the master sleeps.
+const KEEP_ALIVE_MS = 2 ** 31 - 1
 
 type ShutdownLevel = 'graceful' | 'fast' | 'kill'
 
@@ -51,7 +60,13 @@ export interface Slot {
 }
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGCONT']
-const HANDLED_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGQUIT', 'SIGINT', 'SIGTERM', ...FORWARDED_SIGNALS]
+const HANDLED_SIGNALS: readonly NodeJS.Signals[] = [
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGINT',
+  'SIGTERM',
+  ...FORWARDED_SIGNALS,
+]
 
 // The pool master: one loop owns all state. Signal handlers and child events only queue an event and wake it.
 export class Master {
@@ -83,6 +98,8 @@ export class Master {
   }
 
   async run(): Promise<void> {
+    // Signal handlers do not keep Node's loop alive: with no workers and no timers the master would just exit.
+    const keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS)
     for (const signal of HANDLED_SIGNALS) process.on(signal, () => this.push({ type: 'signal', signal }))
     writeMasterPid(this.paths, this.identity)
     this.say(`started manager (generation ${this.pool.generation}) in ${this.pool.cwd}`)
@@ -94,6 +111,7 @@ export class Master {
       await this.nextEvents()
       for (let event = this.events.shift(); event; event = this.events.shift()) this.handle(event)
     }
+    clearInterval(keepAlive)
     this.finish()
   }
 
@@ -208,7 +226,12 @@ export class Master {
     const now = Date.now()
     const plan = planReconcile(this.pool.formation, this.pool.restartEpochs, this.slots, this.argv.ipc)
     for (const slot of plan.drop) this.dropSlot(slot)
-    for (const slot of plan.stop) this.retire(slot, this.pool.stopSignal)
+    for (const slot of plan.stop) {
+      this.say(
+        `${slot.epoch < (this.pool.restartEpochs[slot.group] ?? 0) ? 'restart' : 'scale'}: stopping worker[${slot.child?.pid}] queues: ${slot.group} (${shortSignal(this.pool.stopSignal)})`,
+      )
+      this.retire(slot, this.pool.stopSignal)
+    }
     for (const { group, epoch } of plan.spawn) {
       const slot: Slot = {
         id: this.nextSlotId++,
@@ -228,7 +251,8 @@ export class Master {
       this.spawnWorker(slot)
     }
     for (const slot of this.slots) {
-      if (slot.state === 'backoff' && !slot.retiring && (slot.nextAttemptAt?.getTime() ?? 0) <= now) this.spawnWorker(slot)
+      if (slot.state === 'backoff' && !slot.retiring && (slot.nextAttemptAt?.getTime() ?? 0) <= now)
+        this.spawnWorker(slot)
     }
   }
 
@@ -293,7 +317,12 @@ export class Master {
   private promoteSettled(): void {
     const now = Date.now()
     for (const slot of this.slots) {
-      if (slot.state === 'starting' && slot.child && !this.argv.ipc && now - slot.startedAt.getTime() >= WORKER_SETTLE_MS) {
+      if (
+        slot.state === 'starting' &&
+        slot.child &&
+        !this.argv.ipc &&
+        now - slot.startedAt.getTime() >= WORKER_SETTLE_MS
+      ) {
         slot.state = 'running'
         if (this.paused) this.signalWorker(slot, 'SIGUSR2')
       }
@@ -344,7 +373,8 @@ export class Master {
     slot.child = undefined
     slot.lastExit = { code, signal, at: new Date().toISOString() }
     slot.restarts += 1
-    slot.backoffMs = uptime >= STABLE_AFTER_MS ? 0 : Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, slot.backoffMs * 2))
+    slot.backoffMs =
+      uptime >= STABLE_AFTER_MS ? 0 : Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, slot.backoffMs * 2))
     slot.state = 'backoff'
     slot.nextAttemptAt = new Date(Date.now() + slot.backoffMs)
     if (slot.backoffMs) this.after(slot.backoffMs)
@@ -405,7 +435,9 @@ export class Master {
           restarts: slot.restarts,
           epoch: slot.epoch,
           lastExit: slot.lastExit,
-          ...(slot.nextAttemptAt && slot.state === 'backoff' ? { nextAttemptAt: slot.nextAttemptAt.toISOString() } : {}),
+          ...(slot.nextAttemptAt && slot.state === 'backoff'
+            ? { nextAttemptAt: slot.nextAttemptAt.toISOString() }
+            : {}),
           ...(this.argv.ipc ? { job: slot.job, paused: slot.paused } : {}),
         })),
     }

@@ -42,7 +42,8 @@ export function defaultPool(cwd: string = process.cwd()): PoolConfig {
 function optionalString(doc: Record<string, unknown>, key: string, file: string): string | undefined {
   const value = doc[key]
   if (value === undefined || value === null) return undefined
-  if (typeof value !== 'string' || value.trim() === '') throw usageError(`${file}: ${key} must be a non-empty string`)
+  if (typeof value !== 'string' || value.trim() === '')
+    throw usageError(`${file}: ${key} must be a non-empty string`)
   return value
 }
 
@@ -52,7 +53,9 @@ export function parsePool(text: string, file: string): PoolConfig {
   try {
     doc = YAML.parse(text)
   } catch (error) {
-    throw usageError(`${file} is not valid YAML (${errorMessage(error).split('\n')[0]}): fix it or rewrite it with rpd scale`)
+    throw usageError(
+      `${file} is not valid YAML (${errorMessage(error).split('\n')[0]}): fix it or rewrite it with rpd scale`,
+    )
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
     throw usageError(`${file} does not hold a pool (a mapping with formation:): fix it or remove it`)
@@ -82,7 +85,8 @@ function validateFormationLike(value: unknown, where: string): Record<string, nu
   if (typeof value !== 'object' || Array.isArray(value)) throw usageError(`${where} must be a mapping`)
   for (const [group, n] of Object.entries(value)) {
     validateGroup(group)
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw usageError(`${where}.${group} must be a whole number`)
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      throw usageError(`${where}.${group} must be a whole number`)
   }
   return value as Record<string, number>
 }
@@ -138,11 +142,14 @@ export async function withPoolLock<T>(paths: StatePaths, fn: () => T | Promise<T
       },
     })
   } catch (error) {
-    throw new RpdError(`cannot lock ${paths.lock}: ${errorMessage(error)}; if no rpd command is running, remove it`)
+    throw new RpdError(
+      `cannot lock ${paths.lock}: ${errorMessage(error)}; if no rpd command is running, remove it`,
+    )
   }
   try {
     const result = await fn()
-    if (compromised) throw new RpdError(`lost the lock ${paths.lock} while writing: ${compromised.message}; try again`)
+    if (compromised)
+      throw new RpdError(`lost the lock ${paths.lock} while writing: ${compromised.message}; try again`)
     return result
   } finally {
     await release().catch(() => undefined)

@@ -38,7 +38,10 @@ export function readPoolStatus(dir: string): PoolStatus {
   const lookup = findMaster(paths)
   const status = readStatusFile(paths)
   const sameMaster =
-    lookup.running && status && status.pid === lookup.master.pid && status.startTime === lookup.master.startTime
+    lookup.running &&
+    status &&
+    status.pid === lookup.master.pid &&
+    status.startTime === lookup.master.startTime
   if (!lookup.running || !sameMaster) {
     const leftovers = lookup.running ? [] : findLeftovers(status)
     return {

@@ -53,18 +53,25 @@ export async function waitForMaster(options: WaitApplied): Promise<StatusFile> {
     timeoutMs: options.timeoutMs ?? APPLY_TIMEOUT_MS,
     check: () => {
       const status = readStatusFile(options.paths)
-      const current = status && status.pid === options.master.pid && status.startTime === options.master.startTime
+      const current =
+        status && status.pid === options.master.pid && status.startTime === options.master.startTime
       if (current && options.done(status)) return status
       if (!isAlive(options.master)) {
         const words = lastMasterWords(seen, options.master.pid)
         return new RpdError(`master ${options.master.pid} exited${words ? `: ${words}` : ''}; see rpd logs`)
       }
       const crashed = current
-        ? status.workers.find((w) => w.state === 'backoff' && w.lastExit && Date.parse(w.lastExit.at) >= since)
+        ? status.workers.find(
+            (w) => w.state === 'backoff' && w.lastExit && Date.parse(w.lastExit.at) >= since,
+          )
         : undefined
       if (crashed) {
         const exit = crashed.lastExit!
-        const why = exit.signal ? `signal ${exit.signal}` : exit.code === null ? 'could not be spawned' : `status ${exit.code}`
+        const why = exit.signal
+          ? `signal ${exit.signal}`
+          : exit.code === null
+            ? 'could not be spawned'
+            : `status ${exit.code}`
         return new RpdError(
           `a worker for ${crashed.queues} exited (${why}) while ${options.what}; the pool keeps retrying with backoff: see rpd logs, fix the command, or rpd stop`,
         )
@@ -74,6 +81,8 @@ export async function waitForMaster(options: WaitApplied): Promise<StatusFile> {
   })
   if (outcome.result instanceof RpdError) throw outcome.result
   if (outcome.timedOut || !outcome.result)
-    throw new RpdError(`timed out while ${options.what}; the master ${options.master.pid} is still working: see rpd status`)
+    throw new RpdError(
+      `timed out while ${options.what}; the master ${options.master.pid} is still working: see rpd status`,
+    )
   return outcome.result
 }

@@ -104,11 +104,7 @@ export function groupsAlive(pgids: readonly number[]): boolean {
 // What `ps` shows as the process's command line (its title, once a process sets one).
 export function readCmdline(pid: number): string {
   try {
-    return fs
-      .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-      .replace(/\0+$/, '')
-      .replace(/\0/g, ' ')
-      .trimEnd()
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ').trimEnd()
   } catch {
     return ''
   }

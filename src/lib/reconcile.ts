@@ -22,7 +22,8 @@ export interface ReconcilePlan<S> {
 // Which slots to stop first: ones waiting in backoff, then idle, then busy; youngest first within each.
 function byStopPreference(idleKnown: boolean) {
   const rank = (slot: ReconcileSlot) => (slot.state === 'backoff' ? 0 : !idleKnown ? 1 : slot.job ? 2 : 1)
-  return (a: ReconcileSlot, b: ReconcileSlot) => rank(a) - rank(b) || b.startedAt.getTime() - a.startedAt.getTime()
+  return (a: ReconcileSlot, b: ReconcileSlot) =>
+    rank(a) - rank(b) || b.startedAt.getTime() - a.startedAt.getTime()
 }
 
 // Plans the change from the slots that exist to the desired formation. Pure: it touches only groups whose

@@ -34,7 +34,16 @@ async function applyToMaster(
   try {
     if (!signalVerified(lookup.master, 'SIGHUP')) return { kind: 'saved', pool }
     if (options.wait === false) return { kind: 'signalled', pool }
-    const status = await waitForMaster({ paths, master: lookup.master, reader, print, since, what, timeoutMs: options.timeoutMs, done })
+    const status = await waitForMaster({
+      paths,
+      master: lookup.master,
+      reader,
+      print,
+      since,
+      what,
+      timeoutMs: options.timeoutMs,
+      done,
+    })
     return { kind: 'applied', pool, status }
   } finally {
     reader.close()
@@ -42,7 +51,12 @@ async function applyToMaster(
 }
 
 // Merges changes (foo=4, foo=+2, foo=-1, foo=0) into pool.yml under the lock and applies them to a running pool.
-export async function scalePool(dir: string, specs: readonly string[], options: ApplyOptions, print: Print): Promise<ApplyOutcome> {
+export async function scalePool(
+  dir: string,
+  specs: readonly string[],
+  options: ApplyOptions,
+  print: Print,
+): Promise<ApplyOutcome> {
   const changes = parseChanges(specs)
   const paths = ensureStateDir(dir)
   const { after, changed } = await updatePool(paths, (pool) => {
@@ -50,8 +64,13 @@ export async function scalePool(dir: string, specs: readonly string[], options: 
     return sameFormation(formation, pool.formation) ? undefined : { ...pool, formation }
   })
   if (!changed) return { kind: 'unchanged', pool: after }
-  return applyToMaster(paths, after, options, print, `scaling to ${formatFormation(after.formation) || 'no workers'}`, (status) =>
-    formationApplied(status, after.generation),
+  return applyToMaster(
+    paths,
+    after,
+    options,
+    print,
+    `scaling to ${formatFormation(after.formation) || 'no workers'}`,
+    (status) => formationApplied(status, after.generation),
   )
 }
 
@@ -60,20 +79,30 @@ export async function reloadPool(dir: string, options: ApplyOptions, print: Prin
   const paths = ensureStateDir(dir)
   const pool = readPool(paths)
   if (!pool) throw new RpdError(`${paths.pool} does not exist: start a pool with rpd start`)
-  const outcome = await applyToMaster(paths, pool, options, print, 'reloading', (status) => formationApplied(status, pool.generation))
+  const outcome = await applyToMaster(paths, pool, options, print, 'reloading', (status) =>
+    formationApplied(status, pool.generation),
+  )
   if (outcome.kind === 'saved') throw new RpdError('not running: start a pool with rpd start', 3)
   return outcome
 }
 
 // Rolling restart: each worker of the groups gets a replacement first, then is stopped gracefully.
-export async function restartPool(dir: string, groups: readonly string[], options: ApplyOptions, print: Print): Promise<ApplyOutcome> {
+export async function restartPool(
+  dir: string,
+  groups: readonly string[],
+  options: ApplyOptions,
+  print: Print,
+): Promise<ApplyOutcome> {
   const paths = ensureStateDir(dir)
   let targets: string[] = []
   const { after } = await updatePool(paths, (pool) => {
     targets = groups.length ? [...groups] : Object.keys(pool.formation)
     const unknown = targets.filter((group) => !(group in pool.formation))
     if (unknown.length)
-      throw new RpdError(`no queue group ${JSON.stringify(unknown[0])} in the formation (${formatFormation(pool.formation) || 'empty'})`, 2)
+      throw new RpdError(
+        `no queue group ${JSON.stringify(unknown[0])} in the formation (${formatFormation(pool.formation) || 'empty'})`,
+        2,
+      )
     const restartEpochs = { ...pool.restartEpochs }
     for (const group of targets) restartEpochs[group] = (restartEpochs[group] ?? 0) + 1
     return { ...pool, restartEpochs }

@@ -13,9 +13,13 @@ export function requireMaster(dir: string): ProcessIdentity {
 }
 
 // Sends a signal to the verified master: rpd never signals a pid it has not checked.
-export function signalMaster(dir: string, signalName: string): { master: ProcessIdentity; signal: NodeJS.Signals } {
+export function signalMaster(
+  dir: string,
+  signalName: string,
+): { master: ProcessIdentity; signal: NodeJS.Signals } {
   const signal = parseSignal(signalName)
   const master = requireMaster(dir)
-  if (!signalVerified(master, signal)) throw new RpdError(`master ${master.pid} exited before it got ${shortSignal(signal)}`, EXIT_NOT_RUNNING)
+  if (!signalVerified(master, signal))
+    throw new RpdError(`master ${master.pid} exited before it got ${shortSignal(signal)}`, EXIT_NOT_RUNNING)
   return { master, signal }
 }

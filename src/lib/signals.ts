@@ -13,7 +13,9 @@ export function parseSignal(input: string): NodeJS.Signals {
     const name = upper.startsWith('SIG') ? upper : `SIG${upper}`
     if (name in names) return name as NodeJS.Signals
   }
-  throw usageError(`unknown signal ${JSON.stringify(input.slice(0, 40))}: use a name such as QUIT, TERM, HUP, USR1, USR2 or CONT`)
+  throw usageError(
+    `unknown signal ${JSON.stringify(input.slice(0, 40))}: use a name such as QUIT, TERM, HUP, USR1, USR2 or CONT`,
+  )
 }
 
 // QUIT for SIGQUIT: how Resque and the log speak of signals.

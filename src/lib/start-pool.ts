@@ -44,7 +44,9 @@ function chooseFormation(options: StartOptions, saved: PoolConfig | undefined, p
     print(`formation from ${fromFile.file}`)
     return fromFile.formation
   }
-  throw usageError('no workers given: pass QUEUE=COUNT arguments (e.g. rpd start foo=2 bar=1) or set WORKERS=foo=2:bar=1')
+  throw usageError(
+    'no workers given: pass QUEUE=COUNT arguments (e.g. rpd start foo=2 bar=1) or set WORKERS=foo=2:bar=1',
+  )
 }
 
 function choosePool(options: StartOptions, saved: PoolConfig | undefined, print: Print): PoolConfig {
@@ -53,7 +55,9 @@ function choosePool(options: StartOptions, saved: PoolConfig | undefined, print:
   const base = saved ?? defaultPool(cwd)
   const formation = chooseFormation(options, saved, print)
   const jobs = options.jobs ? path.resolve(cwd, options.jobs) : undefined
-  const command = jobs ? undefined : options.command || env.RPD_COMMAND || (options.jobs ? undefined : base.command)
+  const command = jobs
+    ? undefined
+    : options.command || env.RPD_COMMAND || (options.jobs ? undefined : base.command)
   const pool: PoolConfig = {
     ...base,
     formation,
@@ -74,7 +78,12 @@ function choosePool(options: StartOptions, saved: PoolConfig | undefined, print:
 }
 
 // Waits for the new master to write master.pid, or to die trying.
-async function awaitMasterBoot(paths: StatePaths, pid: number, reader: LogReader, print: Print): Promise<ProcessIdentity> {
+async function awaitMasterBoot(
+  paths: StatePaths,
+  pid: number,
+  reader: LogReader,
+  print: Print,
+): Promise<ProcessIdentity> {
   const child = identityOf(pid)
   const seen: string[] = []
   const outcome = await follow<ProcessIdentity | RpdError>({
@@ -90,13 +99,18 @@ async function awaitMasterBoot(paths: StatePaths, pid: number, reader: LogReader
       if (lookup.running && lookup.master.pid === pid) return lookup.master
       if (!child || !isAlive(child)) {
         const reason = seen.filter((line) => line.includes(`[${pid}]: `)).pop()
-        return new RpdError(`the master did not start${reason ? `: ${reason.slice(reason.indexOf(']: ') + 3)}` : ''}; see ${paths.log}`)
+        return new RpdError(
+          `the master did not start${reason ? `: ${reason.slice(reason.indexOf(']: ') + 3)}` : ''}; see ${paths.log}`,
+        )
       }
       return undefined
     },
   })
   if (outcome.result instanceof RpdError) throw outcome.result
-  if (!outcome.result) throw new RpdError(`the master (pid ${pid}) did not report in ${MASTER_BOOT_TIMEOUT_MS / 1000} s; see ${paths.log}`)
+  if (!outcome.result)
+    throw new RpdError(
+      `the master (pid ${pid}) did not report in ${MASTER_BOOT_TIMEOUT_MS / 1000} s; see ${paths.log}`,
+    )
   return outcome.result
 }
 
@@ -113,14 +127,17 @@ export async function startPool(dir: string, options: StartOptions, print: Print
   const since = Date.now()
   const launched = await withPoolLock(paths, async () => {
     const lookup = findMaster(paths)
-    if (lookup.running) throw new RpdError(`already running (pid ${lookup.master.pid}): see rpd status, or rpd stop first`)
+    if (lookup.running)
+      throw new RpdError(`already running (pid ${lookup.master.pid}): see rpd status, or rpd stop first`)
     const saved = readPool(paths)
     const pool = choosePool(options, saved, print)
     await options.preflight?.(pool)
     if (lookup.found) print(`found ${lookup.found}: starting afresh`)
     const leftovers = findLeftovers(readStatusFile(paths))
     if (leftovers.length) {
-      print(`stopping ${leftovers.length} workers left by a dead master: ${leftovers.map((w) => w.pid).join(', ')}`)
+      print(
+        `stopping ${leftovers.length} workers left by a dead master: ${leftovers.map((w) => w.pid).join(', ')}`,
+      )
       await stopLeftovers(leftovers, pool.stopSignal as NodeJS.Signals)
     }
     const next = { ...pool, generation: (saved?.generation ?? 0) + 1 }

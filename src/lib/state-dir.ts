@@ -33,10 +33,13 @@ export function statePaths(dir: string): StatePaths {
 
 // Refuses a directory that another user owns or others may write: its files steer which pids rpd signals.
 export function checkStateDir(dir: string, stat: fs.Stats): void {
-  if (!stat.isDirectory()) throw new RpdError(`state directory ${dir} is not a directory: remove it or pick another --state-dir`)
+  if (!stat.isDirectory())
+    throw new RpdError(`state directory ${dir} is not a directory: remove it or pick another --state-dir`)
   const uid = process.getuid?.()
   if (uid !== undefined && stat.uid !== uid)
-    throw new RpdError(`state directory ${dir} is owned by uid ${stat.uid}, not you (uid ${uid}): pick another --state-dir`)
+    throw new RpdError(
+      `state directory ${dir} is owned by uid ${stat.uid}, not you (uid ${uid}): pick another --state-dir`,
+    )
   if (stat.mode & 0o022)
     throw new RpdError(
       `state directory ${dir} is writable by others (mode ${(stat.mode & 0o777).toString(8)}): run chmod 700 ${dir}`,
@@ -69,7 +72,9 @@ export function ensureStateDir(dir: string): StatePaths {
   try {
     fs.accessSync(dir, fs.constants.W_OK)
   } catch {
-    throw new RpdError(`state directory ${dir} is not writable: fix its permissions or pick another --state-dir`)
+    throw new RpdError(
+      `state directory ${dir} is not writable: fix its permissions or pick another --state-dir`,
+    )
   }
   return statePaths(dir)
 }

@@ -34,7 +34,14 @@ function everythingGone(master: ProcessIdentity, workers: readonly ProcessIdenti
   return !isAlive(master) && !workers.some(isAlive) && !groupsAlive(workers.map((w) => w.pid))
 }
 
-async function waitGone(dir: string, master: ProcessIdentity, reader: LogReader, print: Print, timeoutMs: number, signal?: AbortSignal) {
+async function waitGone(
+  dir: string,
+  master: ProcessIdentity,
+  reader: LogReader,
+  print: Print,
+  timeoutMs: number,
+  signal?: AbortSignal,
+) {
   const outcome = await follow({
     dir,
     reader,
@@ -47,7 +54,10 @@ async function waitGone(dir: string, master: ProcessIdentity, reader: LogReader,
 }
 
 // Stops workers a dead master left: the stop signal, then KILL of each one's process group after a grace.
-export async function stopLeftovers(workers: readonly ProcessIdentity[], stopSignal: NodeJS.Signals = 'SIGQUIT') {
+export async function stopLeftovers(
+  workers: readonly ProcessIdentity[],
+  stopSignal: NodeJS.Signals = 'SIGQUIT',
+) {
   for (const worker of workers) signalVerified(worker, stopSignal)
   const deadline = Date.now() + LEFTOVER_GRACE_MS
   while (Date.now() < deadline && workers.some(isAlive)) await new Promise((r) => setTimeout(r, 100))
@@ -62,7 +72,9 @@ export async function stopPool(dir: string, options: StopOptions, print: Print):
   if (!lookup.running) {
     const leftovers = findLeftovers(readStatusFile(paths))
     if (leftovers.length) {
-      print(`the master is gone; stopping ${leftovers.length} workers it left: ${leftovers.map((w) => w.pid).join(', ')}`)
+      print(
+        `the master is gone; stopping ${leftovers.length} workers it left: ${leftovers.map((w) => w.pid).join(', ')}`,
+      )
       await stopLeftovers(leftovers)
     }
     return 'not running'

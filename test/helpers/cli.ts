@@ -16,7 +16,10 @@ export interface CliResult {
 }
 
 // Runs the real CLI as a user would: node bin/run.js ARGS, in its own process.
-export async function rpd(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export async function rpd(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   const result = await execa(process.execPath, [BIN, ...args], {
     reject: false,
     cwd: options.cwd ?? ROOT,
@@ -29,7 +32,10 @@ export async function rpd(args: readonly string[], options: { env?: NodeJS.Proce
 }
 
 // Starts the CLI without waiting for it (for logs -f, shells, interrupted commands).
-export function rpdSpawn(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): ResultPromise {
+export function rpdSpawn(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): ResultPromise {
   return execa(process.execPath, [BIN, ...args], {
     reject: false,
     cwd: options.cwd ?? ROOT,
@@ -40,7 +46,12 @@ export function rpdSpawn(args: readonly string[], options: { env?: NodeJS.Proces
 }
 
 // Polls fn until it returns a truthy value or the deadline passes; returns that value.
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 15_000, intervalMs = 50): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 15_000,
+  intervalMs = 50,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
@@ -51,7 +62,8 @@ export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeout
     } catch (error) {
       last = error
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`)
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`)
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }
@@ -105,7 +117,14 @@ export interface StatusJson {
   stateDir: string
   generation: number
   formation: Record<string, number>
-  workers: { pid: number; queues: string; state: string; startedAt: string; restarts: number; job?: unknown }[]
+  workers: {
+    pid: number
+    queues: string
+    state: string
+    startedAt: string
+    restarts: number
+    job?: unknown
+  }[]
   [key: string]: unknown
 }
 
@@ -145,7 +164,10 @@ export function killPool(dir: string): void {
   }
   let workers: number[] = []
   try {
-    const file = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8')) as { pid: number; workers: { pid: number }[] }
+    const file = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8')) as {
+      pid: number
+      workers: { pid: number }[]
+    }
     master ??= file.pid
     workers = file.workers.map((w) => w.pid)
   } catch {

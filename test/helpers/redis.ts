@@ -25,13 +25,21 @@ export async function freePort(): Promise<number> {
 // A private redis-server on a free port, no persistence; stop() kills it.
 export async function startRedis(port?: number): Promise<RedisServer> {
   const chosen = port ?? (await freePort())
-  const child = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  })
+  const child = spawn(
+    'redis-server',
+    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  )
   const clients: Redis[] = []
   const url = `redis://127.0.0.1:${chosen}`
   await waitFor(async () => {
-    const probe = new Redis(chosen, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    const probe = new Redis(chosen, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    })
     try {
       await probe.connect()
       return (await probe.ping()) === 'PONG'
