@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest'
+import { RpdError } from '../src/lib/errors.js'
+import {
+  applyChanges,
+  formatFormation,
+  parseChanges,
+  parseFormation,
+  validateFormation,
+} from '../src/lib/formation.js'
+
+function usageErrorOf(fn: () => unknown): RpdError {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).toBeInstanceOf(RpdError)
+    expect((error as RpdError).exit).toBe(2)
+    return error as RpdError
+  }
+  throw new Error('expected a usage error')
+}
+
+describe('parseFormation', () => {
+  it("reads the seed's own example", () => {
+    expect(parseFormation(['foo=1:bar=1:baz,quux,xyzzy=5:*=2'])).toEqual({
+      foo: 1,
+      bar: 1,
+      'baz,quux,xyzzy': 5,
+      '*': 2,
+    })
+  })
+
+  it('reads separate arguments and the colon form alike', () => {
+    expect(parseFormation(['foo=2', 'bar=2', '*=1'])).toEqual(parseFormation(['foo=2:bar=2:*=1']))
+    expect(parseFormation(['foo=2:bar=3', 'baz=1'])).toEqual({ foo: 2, bar: 3, baz: 1 })
+  })
+
+  it('lets a later entry for the same group win', () => {
+    expect(parseFormation(['foo=2:foo=5'])).toEqual({ foo: 5 })
+    expect(parseFormation(['foo=2', 'bar=1', 'foo=0'])).toEqual({ foo: 0, bar: 1 })
+  })
+
+  it('keeps the order groups were named in', () => {
+    expect(Object.keys(parseFormation(['b=1:a=1:c=1']))).toEqual(['b', 'a', 'c'])
+  })
+
+  it('accepts shell metacharacters in queue names (they never reach a shell)', () => {
+    for (const name of [
+      '$(touch${IFS}x)',
+      'x;rm',
+      'a(b)',
+      "it's",
+      '"q"',
+      '`id`',
+      'a|b',
+      'a&b',
+      'ünïcode',
+      'a.b-c_d',
+    ])
+      expect(parseFormation([`${name}=1`])).toEqual({ [name]: 1 })
+  })
+
+  it('accepts the limits of a count', () => {
+    expect(parseFormation(['foo=0', 'bar=1000', 'baz=007'])).toEqual({ foo: 0, bar: 1000, baz: 7 })
+  })
+
+  const bad: [string, RegExp][] = [
+    ['foo', /missing '='/],
+    ['=2', /empty queue group/],
+    ['foo=', /bad worker count ""/],
+    ['foo=-1', /bad worker count "-1"/],
+    ['foo=+1', /bad worker count "\+1"/],
+    ['foo=2.5', /bad worker count "2.5"/],
+    ['foo=1e3', /bad worker count "1e3"/],
+    ['foo=abc', /bad worker count "abc"/],
+    ['foo==2', /bad worker count "=2"/],
+    ['foo= 2', /bad worker count " 2"/],
+    ['foo=0x10', /bad worker count "0x10"/],
+    ['foo=1001', /over the limit of 1000/],
+    ['foo=99999999999999999999', /over the limit of 1000/],
+    ['foo,,bar=1', /empty queue name/],
+    [',foo=1', /empty queue name/],
+    ['foo,=1', /empty queue name/],
+    ['a b=1', /contains " "/],
+    ['a\tb=1', /contains "\\t"/],
+    ['a\nb=1', /contains "\\n"/],
+    ['a\u0007b=1', /contains "\\u0007"/],
+    ['a\u200bb=1', /contains/],
+    ['a\ufffdb=1', /contains/],
+    ['foo=1::bar=1', /missing '='/],
+    ['', /missing '='/],
+  ]
+  it.each(bad)('rejects %j with exit 2 naming the token', (token, message) => {
+    const error = usageErrorOf(() => parseFormation([token]))
+    expect(error.message).toMatch(message)
+    expect(error.message).not.toContain('\n')
+  })
+
+  it('keeps the message of a huge token to one short line', () => {
+    const error = usageErrorOf(() => parseFormation([`${'q'.repeat(100_000)} x=1`]))
+    expect(error.message.length).toBeLessThan(300)
+    expect(error.message).toContain('100002 chars')
+  })
+
+  it('rejects an empty spec list', () => {
+    expect(usageErrorOf(() => parseFormation([])).message).toMatch(/no workers given/)
+  })
+})
+
+describe('parseChanges and applyChanges', () => {
+  it('sets, adjusts and removes groups', () => {
+    const start = { foo: 2, bar: 2, '*': 1 }
+    expect(applyChanges(start, parseChanges(['foo=4']))).toEqual({ foo: 4, bar: 2, '*': 1 })
+    expect(applyChanges(start, parseChanges(['foo=+2', 'bar=-1']))).toEqual({ foo: 4, bar: 1, '*': 1 })
+    expect(applyChanges(start, parseChanges(['bar=0']))).toEqual({ foo: 2, '*': 1 })
+    expect(applyChanges(start, parseChanges(['new=3']))).toEqual({ foo: 2, bar: 2, '*': 1, new: 3 })
+  })
+
+  it('never goes below zero, and a group at zero is removed', () => {
+    expect(applyChanges({ foo: 1 }, parseChanges(['foo=-5']))).toEqual({})
+    expect(applyChanges({}, parseChanges(['foo=-1']))).toEqual({})
+  })
+
+  it('applies changes in order', () => {
+    expect(applyChanges({ foo: 1 }, parseChanges(['foo=+1:foo=+1:foo=-1']))).toEqual({ foo: 2 })
+  })
+
+  it('refuses a change that would pass the limit', () => {
+    expect(usageErrorOf(() => applyChanges({ foo: 999 }, parseChanges(['foo=+2']))).message).toMatch(
+      /1001 workers/,
+    )
+  })
+
+  it('rejects bad relative counts', () => {
+    for (const token of ['foo=+', 'foo=--1', 'foo=+1.5', 'foo=-1e2', 'foo=+-1'])
+      expect(usageErrorOf(() => parseChanges([token])).message).toMatch(/bad worker count/)
+  })
+})
+
+describe('validateFormation (pool.yml, resque-pool.yml)', () => {
+  it('accepts a mapping and drops zero counts', () => {
+    expect(validateFormation({ foo: 2, bar: 0 }, 'pool.yml')).toEqual({ foo: 2 })
+    expect(validateFormation(null, 'pool.yml')).toEqual({})
+  })
+
+  it.each([
+    [{ foo: -1 }, /bad worker count "-1"/],
+    [{ foo: 2.5 }, /bad worker count "2.5"/],
+    [{ foo: '2' }, /bad worker count "2"/],
+    [{ foo: 1001 }, /bad worker count/],
+    [{ 'a b': 1 }, /contains " "/],
+    [[1, 2], /must be a mapping/],
+    ['foo=1', /must be a mapping/],
+  ])('rejects %j naming the file', (value, message) => {
+    const error = usageErrorOf(() => validateFormation(value, '/x/pool.yml'))
+    expect(error.message).toMatch(/^\/x\/pool\.yml: /)
+    expect(error.message).toMatch(message)
+  })
+})
+
+describe('formatFormation', () => {
+  it('writes the WORKERS form, which parses back to the same formation', () => {
+    const formation = { foo: 2, 'baz,quux': 5, '*': 1 }
+    expect(formatFormation(formation)).toBe('foo=2:baz,quux=5:*=1')
+    expect(parseFormation([formatFormation(formation)])).toEqual(formation)
+  })
+})

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest'
+import { type ReconcileSlot, planReconcile } from '../src/lib/reconcile.js'
+
+let clock = 0
+function slot(group: string, extra: Partial<ReconcileSlot> = {}): ReconcileSlot & { name: string } {
+  clock += 1
+  return {
+    name: `${group}#${clock}`,
+    group,
+    epoch: 0,
+    state: 'running',
+    retiring: false,
+    startedAt: new Date(clock * 1000),
+    job: null,
+    ...extra,
+  }
+}
+const names = (slots: { name: string }[]) => slots.map((s) => s.name).sort()
+
+describe('planReconcile', () => {
+  it('spawns what is missing and touches no other group', () => {
+    const slots = [slot('foo'), slot('bar'), slot('bar')]
+    const plan = planReconcile({ foo: 3, bar: 2 }, {}, slots)
+    expect(plan.spawn).toEqual([
+      { group: 'foo', epoch: 0 },
+      { group: 'foo', epoch: 0 },
+    ])
+    expect(plan.stop).toEqual([])
+    expect(plan.drop).toEqual([])
+  })
+
+  it('stops only the surplus of a shrinking group, youngest first', () => {
+    const old = slot('foo')
+    const mid = slot('foo')
+    const young = slot('foo')
+    const bar = slot('bar')
+    const plan = planReconcile({ foo: 1, bar: 1 }, {}, [old, mid, young, bar])
+    expect(names(plan.stop)).toEqual(names([young, mid]))
+    expect(plan.spawn).toEqual([])
+  })
+
+  it('stops every worker of a removed group', () => {
+    const slots = [slot('gone'), slot('gone'), slot('kept')]
+    const plan = planReconcile({ kept: 1 }, {}, slots)
+    expect(names(plan.stop)).toEqual(names(slots.slice(0, 2)))
+  })
+
+  it('drops a slot waiting in backoff before stopping a live worker', () => {
+    const live = slot('foo')
+    const waiting = slot('foo', { state: 'backoff', startedAt: new Date(0) })
+    const plan = planReconcile({ foo: 1 }, {}, [live, waiting])
+    expect(plan.drop).toEqual([waiting])
+    expect(plan.stop).toEqual([])
+  })
+
+  it('prefers idle workers when workers report busy/idle', () => {
+    const idleOld = slot('foo', { job: null })
+    const busyYoung = slot('foo', { job: { class: 'Slow' } })
+    const plan = planReconcile({ foo: 1 }, {}, [idleOld, busyYoung], true)
+    expect(plan.stop).toEqual([idleOld])
+    const blind = planReconcile({ foo: 1 }, {}, [idleOld, busyYoung], false)
+    expect(blind.stop).toEqual([busyYoung])
+  })
+
+  it('neither counts nor asks again a worker already stopping', () => {
+    const stopping = slot('foo', { state: 'stopping', retiring: true })
+    const running = slot('foo')
+    const plan = planReconcile({ foo: 2 }, {}, [stopping, running])
+    expect(plan.spawn).toEqual([{ group: 'foo', epoch: 0 }])
+    expect(plan.stop).toEqual([])
+  })
+
+  it('rolls a restart: replacements first, old workers stop only as new ones run', () => {
+    const a = slot('foo')
+    const b = slot('foo')
+    const first = planReconcile({ foo: 2 }, { foo: 1 }, [a, b])
+    expect(first.spawn).toEqual([
+      { group: 'foo', epoch: 1 },
+      { group: 'foo', epoch: 1 },
+    ])
+    expect(first.stop).toEqual([])
+    const starting = [
+      slot('foo', { epoch: 1, state: 'starting' }),
+      slot('foo', { epoch: 1, state: 'running' }),
+    ]
+    const second = planReconcile({ foo: 2 }, { foo: 1 }, [a, b, ...starting])
+    expect(second.spawn).toEqual([])
+    expect(second.stop).toHaveLength(1)
+    const ready = starting.map((s) => ({ ...s, state: 'running' as const }))
+    const third = planReconcile({ foo: 2 }, { foo: 1 }, [a, b, ...ready])
+    expect(names(third.stop)).toEqual(names([a, b]))
+  })
+
+  it('plans nothing when the slots match the formation', () => {
+    const plan = planReconcile({ foo: 2, '*': 1 }, {}, [slot('foo'), slot('foo'), slot('*')])
+    expect(plan).toEqual({ spawn: [], stop: [], drop: [] })
+  })
+})
