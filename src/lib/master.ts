@@ -25,6 +25,8 @@ export const BACKOFF_MIN_MS = 100
 export const BACKOFF_MAX_MS = 30_000
 // A worker that ran at least this long before dying is respawned at once, its backoff reset.
 export const STABLE_AFTER_MS = 10_000
+// How long a dead worker's pipes may stay open (held by a grandchild) before it is reaped anyway.
+export const OUTPUT_DRAIN_MS = 100
 // Fast shutdown: TERM, then KILL of what is left after this grace.
 export const FAST_GRACE_MS = 10_000
 
@@ -294,21 +296,39 @@ export class Master {
     }
     slot.child = child
     slot.identity = { pid, startTime: readProcStat(pid)?.startTime ?? '0' }
-    this.pipeOutput(slot.group, pid, child)
+    // Reap only once the worker's last words are in the log (or a grandchild keeps its pipes open too long).
+    let open = 2
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined
+    const report = () => {
+      if (!exit) return
+      this.push({ type: 'exit', slot, child, ...exit })
+      exit = undefined
+    }
+    this.pipeOutput(slot.group, pid, child, () => --open === 0 && report())
     child.on('error', (error) => this.say(`worker[${pid}] ${slot.group}: ${errorMessage(error)}`))
-    child.on('exit', (code, signal) => this.push({ type: 'exit', slot, child, code, signal }))
+    child.on('exit', (code, signal) => {
+      exit = { code, signal }
+      if (open === 0) report()
+      else setTimeout(report, OUTPUT_DRAIN_MS)
+    })
     child.on('message', (message) => {
       if (isWorkerMessage(message)) this.push({ type: 'message', slot, child, message })
     })
     if (!this.argv.ipc) this.after(WORKER_SETTLE_MS)
   }
 
-  private pipeOutput(source: string, pid: number, child: ChildProcess): void {
+  private pipeOutput(source: string, pid: number, child: ChildProcess, onClosed: () => void): void {
     for (const stream of [child.stdout, child.stderr]) {
-      if (!stream) continue
+      if (!stream) {
+        onClosed()
+        continue
+      }
       const lines = new LineBuffer()
       stream.on('data', (chunk: Buffer) => this.log.write(source, pid, lines.push(chunk)))
-      stream.on('end', () => this.log.write(source, pid, lines.flush()))
+      stream.on('close', () => {
+        this.log.write(source, pid, lines.flush())
+        onClosed()
+      })
       stream.on('error', () => undefined)
     }
   }
@@ -353,6 +373,7 @@ export class Master {
     const pid = child.pid ?? 0
     // Whatever the worker left in its process group goes with it.
     signalGroup(pid, 'SIGKILL')
+    if (this.argv.ipc && this.pool.redis && code !== 0) this.pruneFromRedis(pid, slot.group)
     if (slot.child !== child) return
     slot.child = undefined
     slot.job = null
@@ -365,6 +386,16 @@ export class Master {
     this.backOff(slot, code, signal)
     const delay = slot.backoffMs ? `; respawning in ${formatDelay(slot.backoffMs)}` : '; respawning'
     this.say(`worker[${pid}] exited unexpectedly (${status}) queues: ${slot.group}${delay}`)
+  }
+
+  // A built-in worker that died without unregistering would stay in Redis as a ghost with its job in progress:
+  // remove it and fail the job now, as Resque's pruning would. Loaded lazily: pools without Redis never load ioredis.
+  private pruneFromRedis(pid: number, group: string): void {
+    const dead = { redisUrl: this.pool.redis!, namespace: this.pool.namespace, pid, group }
+    import('./resque/prune-worker.js')
+      .then(({ pruneDeadWorker }) => pruneDeadWorker(dead))
+      .then((note) => note && this.say(note))
+      .catch((error) => this.say(`cannot remove worker[${pid}] from Redis: ${errorMessage(error)}`))
   }
 
   // A worker that dies young waits longer each time before its next start; one that ran a while starts again at once.
