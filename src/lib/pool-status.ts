@@ -1,6 +1,9 @@
 import type { Formation } from './formation.js'
 import { findMaster } from './master-pid.js'
 import { type ProcStat, isAlive, listProcesses, readCmdline, readUser } from './process-identity.js'
+import { DEFAULT_NAMESPACE } from './resque/keys.js'
+import { redactUrl } from './resque/redis-url.js'
+import { type ResqueStatsResult, readResqueStatsSync } from './resque/read-stats-sync.js'
 import { type StatePaths, inspectStateDir, statePaths } from './state-dir.js'
 import { type StatusFile, type WorkerStatus, readStatusFile } from './status-file.js'
 
@@ -18,6 +21,8 @@ export interface PoolStatus {
   paused?: boolean
   redisUrl?: string
   namespace?: string
+  // Queue depths and totals read from Redis, for pools of built-in workers.
+  resque?: ResqueStatsResult
   // What a stale master.pid held, when the master is not running.
   found?: string
   // Workers a dead master left behind, still alive (verified by pid and start time).
@@ -71,6 +76,7 @@ export function readPoolStatus(dir: string): PoolStatus {
     paused: status.paused,
     redisUrl: status.redis,
     namespace: status.namespace,
+    ...(status.redis ? { resque: readResqueStatsSync(status.redis, status.namespace || DEFAULT_NAMESPACE) } : {}),
   }
 }
 
@@ -99,6 +105,7 @@ export function statusJson(status: PoolStatus): Record<string, unknown> {
     ...(status.paused !== undefined ? { paused: status.paused } : {}),
     ...(status.found ? { found: status.found } : {}),
     ...(status.running ? {} : { leftovers: status.leftovers.map(worker) }),
+    ...(status.resque ? { redis: 'stats' in status.resque ? status.resque.stats : { error: status.resque.error } } : {}),
   }
 }
 
@@ -125,7 +132,9 @@ export function formatFormationLines(formation: Formation, indent = '  '): strin
 function workerNote(worker: WorkerStatus): string {
   const parts = [worker.queues, worker.state]
   if (worker.restarts) parts.push(`restarts ${worker.restarts}`)
-  if (worker.job) parts.push(`busy: ${worker.job.class} since ${worker.job.since}`)
+  if (worker.job) parts.push(`busy: ${worker.job.class} on ${worker.job.queue} since ${worker.job.since}`)
+  else if ('job' in worker && worker.state === 'running') parts.push('idle')
+  if (worker.paused) parts.push('paused')
   return `(${parts.join(', ')})`
 }
 
@@ -180,5 +189,24 @@ export function formatStatus(status: PoolStatus): string[] {
       `  ${worker.queues}: waiting to respawn in ${(next / 1000).toFixed(1)} s (last exit: ${why}, restarts ${worker.restarts})`,
     )
   }
+  if (status.resque) lines.push(...formatResque(status))
   return lines
+}
+
+// Queue depths, what the built-in workers do, and Resque's processed / failed totals.
+function formatResque(status: PoolStatus): string[] {
+  const where = `${redactUrl(status.redisUrl ?? '')}, namespace ${status.namespace || DEFAULT_NAMESPACE}`
+  const result = status.resque!
+  if ('error' in result) return [`Resque: redis unreachable: ${result.error}`]
+  const { queues, processed, failed } = result.stats
+  const depths = Object.entries(queues).map(([name, depth]) => `${formatGroupKey(name)}: ${depth}`)
+  const reporting = status.workers.filter((w) => 'job' in w && w.state !== 'backoff')
+  const busy = reporting.filter((w) => w.job).length
+  const paused = reporting.filter((w) => w.paused).length
+  return [
+    `Resque (${where}):`,
+    `  queues: ${depths.length ? depths.join(', ') : '(none)'}`,
+    `  workers: ${busy} busy, ${reporting.length - busy} idle${paused ? `, ${paused} paused` : ''}`,
+    `  processed: ${processed}, failed: ${failed}`,
+  ]
 }

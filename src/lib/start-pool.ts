@@ -132,6 +132,8 @@ export async function startPool(dir: string, options: StartOptions, print: Print
     const saved = readPool(paths)
     const pool = choosePool(options, saved, print)
     await options.preflight?.(pool)
+    // Built-in workers need their jobs module and Redis: fail here with one clear line, not in a respawn loop.
+    if (pool.jobs) await (await import('./resque/preflight.js')).checkBuiltinPool(pool)
     if (lookup.found) print(`found ${lookup.found}: starting afresh`)
     const leftovers = findLeftovers(readStatusFile(paths))
     if (leftovers.length) {

@@ -21,6 +21,8 @@ const setpriv = firstExisting(SETPRIV_PATHS)
 const bash = firstExisting(BASH_PATHS)
 
 export const BUILTIN_WORKER_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker-main.js')
+// Node writes process.title over the original arguments: room for `resque-2.7.0: Processing QUEUE since EPOCH [Class]`.
+const WORKER_TITLE_ROOM = 1024
 
 // How a worker is started. The pid must be the command's own: bash -c execs the last simple command
 // (dash's sh -c does not), and setpriv --pdeathsig has the kernel send the stop signal if the master dies.
@@ -31,7 +33,7 @@ export function workerArgv(pool: PoolConfig): WorkerArgv {
     ? bash
       ? [bash, '-c', pool.command]
       : ['/bin/sh', '-c', `exec ${pool.command}`]
-    : [process.execPath, BUILTIN_WORKER_ENTRY]
+    : [process.execPath, BUILTIN_WORKER_ENTRY, ' '.repeat(WORKER_TITLE_ROOM)]
   const argv = [...guard, ...target]
   return { file: argv[0], args: argv.slice(1), ipc: !pool.command }
 }

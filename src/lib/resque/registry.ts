@@ -1,0 +1,95 @@
+import type { Redis } from 'ioredis'
+import { abandonedJob, formatFailure, type JobPayload } from './failure.js'
+import type { ResqueKeys } from './keys.js'
+import { formatLocalIso8601, formatUtcIso8601 } from './ruby-time.js'
+
+// What a worker's `resque:worker:ID` holds while it runs a job.
+export interface WorkingOn {
+  queue: string
+  run_at: string
+  // A payload that is not JSON is kept as its text, so the failure shows what was queued.
+  payload: JobPayload | string
+}
+
+// One worker's registration in Redis, written the way Ruby Resque writes it.
+export class WorkerRegistry {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: ResqueKeys,
+    readonly id: string,
+  ) {}
+
+  // SADD resque:workers and the start time; NX keeps the first start time when re-registering after Redis came back.
+  async register(started: string, keepStarted = false): Promise<void> {
+    const startedKey = this.keys.workerStarted(this.id)
+    const pipeline = this.redis.pipeline().sadd(this.keys.workers, this.id)
+    if (keepStarted) pipeline.set(startedKey, started, 'NX')
+    else pipeline.set(startedKey, started)
+    await execOrThrow(pipeline)
+  }
+
+  // Resque stamps heartbeats with the Redis server's clock, so hosts with skewed clocks agree.
+  async heartbeat(): Promise<void> {
+    const [seconds] = await this.redis.time()
+    await this.redis.hset(this.keys.heartbeats, this.id, formatLocalIso8601(new Date(Number(seconds) * 1000)))
+  }
+
+  async setWorkingOn(queue: string, payload: JobPayload | string, at: Date): Promise<WorkingOn> {
+    const working: WorkingOn = { queue, run_at: formatUtcIso8601(at), payload }
+    await this.redis.set(this.keys.worker(this.id), JSON.stringify(working))
+    return working
+  }
+
+  async restoreWorkingOn(working: WorkingOn): Promise<void> {
+    await this.redis.set(this.keys.worker(this.id), JSON.stringify(working))
+  }
+
+  // The end of a job, in one transaction: its failure (if any) and stats, then the worker is idle again.
+  async finishJob(working: WorkingOn, failure?: { error: unknown }): Promise<void> {
+    const multi = this.redis.multi()
+    if (failure)
+      multi
+        .rpush(this.keys.failed, formatFailure({ payload: working.payload, error: failure.error, worker: this.id, queue: working.queue }))
+        .incrby(this.keys.stat('failed'), 1)
+        .incrby(this.keys.stat('failed', this.id), 1)
+    multi
+      .del(this.keys.worker(this.id))
+      .incrby(this.keys.stat('processed'), 1)
+      .incrby(this.keys.stat('processed', this.id), 1)
+    await execOrThrow(multi)
+  }
+
+  // Resque's unregister_worker: a job still recorded as in progress is failed, then every trace of the worker goes.
+  async unregister(error: unknown = abandonedJob()): Promise<WorkingOn | undefined> {
+    const text = await this.redis.get(this.keys.worker(this.id))
+    const working = parseWorkingOn(text)
+    const multi = this.redis.multi()
+    if (working)
+      multi.rpush(this.keys.failed, formatFailure({ payload: working.payload, error, worker: this.id, queue: working.queue }))
+    multi
+      .srem(this.keys.workers, this.id)
+      .del(this.keys.worker(this.id))
+      .del(this.keys.workerStarted(this.id))
+      .hdel(this.keys.heartbeats, this.id)
+      .del(this.keys.stat('processed', this.id))
+      .del(this.keys.stat('failed', this.id))
+    await execOrThrow(multi)
+    return working
+  }
+}
+
+export function parseWorkingOn(text: string | null): WorkingOn | undefined {
+  if (!text) return undefined
+  try {
+    const value = JSON.parse(text) as WorkingOn
+    return value && typeof value === 'object' && value.payload ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
+async function execOrThrow(batch: { exec(): Promise<[Error | null, unknown][] | null> }): Promise<void> {
+  const replies = await batch.exec()
+  const failed = replies?.find(([error]) => error)
+  if (failed) throw failed[0]
+}
