@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import { writeFileAtomic, readFileIfExists } from './atomic-file.js'
-import { type ProcessIdentity, isAlive, isPlausiblePid } from './process-identity.js'
+import { type ProcessIdentity, isAlive, isPlausiblePid, readCmdline } from './process-identity.js'
 import type { StatePaths } from './state-dir.js'
 
 export type MasterLookup =
@@ -29,12 +29,18 @@ export function findMaster(paths: StatePaths): MasterLookup {
   if (text === undefined) return { running: false }
   const master = parseMasterPid(text)
   if (!master) return { running: false, found: `${paths.pid} holds no valid pid and start time` }
-  if (isAlive(master)) return { running: true, master }
+  if (isAlive(master) && looksLikeMaster(master.pid)) return { running: true, master }
   return {
     running: false,
     found: `${paths.pid} names pid ${master.pid}, which is not this pool's master (dead or reused)`,
     master,
   }
+}
+
+// A master shows its title, or (in its first moments) its entry file: a stranger with a forged start time does not.
+export function looksLikeMaster(pid: number): boolean {
+  const cmdline = readCmdline(pid)
+  return cmdline.startsWith('resque-pool-master[') || cmdline.includes('master-main.js')
 }
 
 export function removeMasterPid(paths: StatePaths, expected?: ProcessIdentity): void {

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import fs from 'node:fs'
 import { errorMessage } from './errors.js'
 import type { Formation } from './formation.js'
 import { LineBuffer } from './line-buffer.js'
 import { LogFile } from './log-file.js'
 import { removeMasterPid, writeMasterPid } from './master-pid.js'
-import { type PoolConfig, readPool } from './pool-file.js'
+import { type PoolConfig, readPool, writePool } from './pool-file.js'
 import { type ProcessIdentity, identityOf, readProcStat, signalGroup } from './process-identity.js'
 import { planReconcile } from './reconcile.js'
 import { shortSignal } from './signals.js'
@@ -33,6 +34,8 @@ export const FAST_GRACE_MS = 10_000
 // Never fires in practice; it only holds the event loop open while the master sleeps.
 const KEEP_ALIVE_MS = 2 ** 31 - 1
 
+const GUARDED_FILES = new Set(['master.pid', 'pool.yml', 'master.log', 'status.json'])
+
 type ShutdownLevel = 'graceful' | 'fast' | 'kill'
 
 type MasterEvent =
@@ -40,6 +43,7 @@ type MasterEvent =
   | { type: 'exit'; slot: Slot; child: ChildProcess; code: number | null; signal: NodeJS.Signals | null }
   | { type: 'message'; slot: Slot; child: ChildProcess; message: WorkerMessage }
   | { type: 'tick' }
+  | { type: 'state-files' }
 
 // One place in the formation: it keeps its restart count and backoff across the processes that fill it.
 export interface Slot {
@@ -84,6 +88,9 @@ export class Master {
   private readonly startedAt = new Date()
   private readonly identity: ProcessIdentity
   private readonly argv: ReturnType<typeof workerArgv>
+  private watcher?: fs.FSWatcher
+  private lastStatus?: string
+  private lastWriteError?: string
 
   constructor(
     private readonly paths: StatePaths,
@@ -104,6 +111,7 @@ export class Master {
     const keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS)
     for (const signal of HANDLED_SIGNALS) process.on(signal, () => this.push({ type: 'signal', signal }))
     writeMasterPid(this.paths, this.identity)
+    this.watchStateDir()
     this.say(`started manager (generation ${this.pool.generation}) in ${this.pool.cwd}`)
     for (;;) {
       this.reconcile()
@@ -114,6 +122,7 @@ export class Master {
       for (let event = this.events.shift(); event; event = this.events.shift()) this.handle(event)
     }
     clearInterval(keepAlive)
+    this.watcher?.close()
     this.finish()
   }
 
@@ -146,6 +155,8 @@ export class Master {
         return this.handleMessage(event.slot, event.child, event.message)
       case 'tick':
         return this.promoteSettled()
+      case 'state-files':
+        return this.restoreStateFiles()
     }
   }
 
@@ -474,11 +485,65 @@ export class Master {
     }
   }
 
+  // Rewrites status.json when its content changed (or the file is gone); one log line per new write error.
   private writeStatus(): void {
+    const status = this.statusFile(this.shutdown ? 'stopping' : 'running')
+    const content = JSON.stringify({ ...status, updatedAt: undefined })
+    if (content === this.lastStatus && fs.existsSync(this.paths.status)) return
     try {
-      writeStatusFile(this.paths, this.statusFile(this.shutdown ? 'stopping' : 'running'))
+      writeStatusFile(this.paths, status)
+      this.lastStatus = content
+      this.lastWriteError = undefined
     } catch (error) {
-      this.say(`cannot write ${this.paths.status}: ${errorMessage(error)}`)
+      const message = `cannot write ${this.paths.status}: ${errorMessage(error)}; the pool runs on`
+      if (message !== this.lastWriteError) this.say(message)
+      this.lastWriteError = message
+    }
+  }
+
+  // Wakes the loop when a state file is removed or replaced; status.json rewrites of our own are ignored
+  // unless the file is gone, so this cannot feed itself.
+  private watchStateDir(): void {
+    try {
+      this.watcher = fs.watch(this.paths.dir, (_event, name) => {
+        if (!name || GUARDED_FILES.has(String(name))) this.push({ type: 'state-files' })
+      })
+      this.watcher.on('error', () => {
+        this.watcher?.close()
+        this.watcher = undefined
+        this.push({ type: 'state-files' })
+      })
+    } catch {
+      this.watcher = undefined
+    }
+  }
+
+  // Puts back what was deleted under a running master, from its own memory: the directory, master.pid,
+  // master.log and pool.yml (else `status` would say not running and a second start would begin).
+  private restoreStateFiles(): void {
+    try {
+      if (!fs.existsSync(this.paths.dir)) {
+        fs.mkdirSync(this.paths.dir, { recursive: true, mode: 0o700 })
+        this.watcher?.close()
+        this.watcher = undefined
+      }
+      if (!this.watcher) this.watchStateDir()
+      if (!fs.existsSync(this.paths.log)) {
+        this.log.reopen()
+        this.say(`${this.paths.log} was removed: writing a new one`)
+      }
+      if (!fs.existsSync(this.paths.pid)) {
+        writeMasterPid(this.paths, this.identity)
+        this.say(`${this.paths.pid} was removed: restored it`)
+      }
+      if (!fs.existsSync(this.paths.pool)) {
+        writePool(this.paths, this.pool)
+        this.say(`${this.paths.pool} was removed: restored generation ${this.pool.generation}`)
+      }
+    } catch (error) {
+      const message = `cannot restore the state directory ${this.paths.dir}: ${errorMessage(error)}; the pool runs on`
+      if (message !== this.lastWriteError) this.say(message)
+      this.lastWriteError = message
     }
   }
 

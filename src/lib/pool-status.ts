@@ -1,6 +1,14 @@
 import type { Formation } from './formation.js'
 import { findMaster } from './master-pid.js'
-import { type ProcStat, isAlive, listProcesses, readCmdline, readUser } from './process-identity.js'
+import {
+  type ProcStat,
+  type ProcessIdentity,
+  isAlive,
+  listProcesses,
+  readCmdline,
+  readEnviron,
+  readUser,
+} from './process-identity.js'
 import { DEFAULT_NAMESPACE } from './resque/keys.js'
 import { redactUrl } from './resque/redis-url.js'
 import { type ResqueStatsResult, readResqueStatsSync } from './resque/read-stats-sync.js'
@@ -29,9 +37,16 @@ export interface PoolStatus {
   leftovers: WorkerStatus[]
 }
 
-// Live workers a dead master left behind, named in its last status.json.
-export function findLeftovers(status: StatusFile | undefined): WorkerStatus[] {
-  return (status?.workers ?? []).filter((worker) => worker.state !== 'backoff' && isAlive(worker))
+// Live workers a dead master left behind, named in its last status.json: same pid and start time,
+// and (where /proc lets us read it) started for this state directory.
+export function findLeftovers(status: StatusFile | undefined, dir: string): WorkerStatus[] {
+  return (status?.workers ?? []).filter((worker) => worker.state !== 'backoff' && isPoolWorker(worker, dir))
+}
+
+export function isPoolWorker(worker: ProcessIdentity, dir: string): boolean {
+  if (!isAlive(worker)) return false
+  const env = readEnviron(worker.pid)
+  return env === undefined || env.RPD_STATE_DIR === dir
 }
 
 // Reads the pool's state from status.json, trusting it only as far as /proc confirms the master.
@@ -48,7 +63,7 @@ export function readPoolStatus(dir: string): PoolStatus {
     status.pid === lookup.master.pid &&
     status.startTime === lookup.master.startTime
   if (!lookup.running || !sameMaster) {
-    const leftovers = lookup.running ? [] : findLeftovers(status)
+    const leftovers = lookup.running ? [] : findLeftovers(status, dir)
     return {
       ...base,
       running: lookup.running,
@@ -57,7 +72,9 @@ export function readPoolStatus(dir: string): PoolStatus {
       formation: {},
       workers: [],
       state: lookup.running ? 'running' : 'stopped',
-      found: lookup.running ? undefined : lookup.found,
+      found: lookup.running
+        ? `${paths.status} is missing or stale: rpd reload makes the master rewrite it`
+        : lookup.found,
       leftovers,
     }
   }
@@ -76,7 +93,9 @@ export function readPoolStatus(dir: string): PoolStatus {
     paused: status.paused,
     redisUrl: status.redis,
     namespace: status.namespace,
-    ...(status.redis ? { resque: readResqueStatsSync(status.redis, status.namespace || DEFAULT_NAMESPACE) } : {}),
+    ...(status.redis
+      ? { resque: readResqueStatsSync(status.redis, status.namespace || DEFAULT_NAMESPACE) }
+      : {}),
   }
 }
 
@@ -105,7 +124,9 @@ export function statusJson(status: PoolStatus): Record<string, unknown> {
     ...(status.paused !== undefined ? { paused: status.paused } : {}),
     ...(status.found ? { found: status.found } : {}),
     ...(status.running ? {} : { leftovers: status.leftovers.map(worker) }),
-    ...(status.resque ? { redis: 'stats' in status.resque ? status.resque.stats : { error: status.resque.error } } : {}),
+    ...(status.resque
+      ? { redis: 'stats' in status.resque ? status.resque.stats : { error: status.resque.error } }
+      : {}),
   }
 }
 
@@ -178,6 +199,7 @@ export function formatStatus(status: PoolStatus): string[] {
       )
     return lines
   }
+  if (status.found) return [`Status: running, pid: ${status.pid}`, `  ${status.found}`]
   const head = `Status: ${status.state}${status.paused ? ' (paused)' : ''}, pid: ${status.pid}, uptime: ${formatUptime(status.uptimeSeconds ?? 0)}, generation: ${status.generation}`
   const lines = [head, 'Configuration:', ...formatFormationLines(status.formation), 'Process tree:']
   lines.push(...drawProcessTree(status.pid!, status.workers))

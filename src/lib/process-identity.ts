@@ -101,6 +101,20 @@ export function groupsAlive(pgids: readonly number[]): boolean {
   return listProcesses().some((p) => p.state !== 'Z' && wanted.has(p.pgrp))
 }
 
+// The environment a process was started with (readable for our own processes), or undefined.
+export function readEnviron(pid: number): Record<string, string> | undefined {
+  try {
+    const env: Record<string, string> = {}
+    for (const entry of fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+      const at = entry.indexOf('=')
+      if (at > 0) env[entry.slice(0, at)] = entry.slice(at + 1)
+    }
+    return env
+  } catch {
+    return undefined
+  }
+}
+
 // What `ps` shows as the process's command line (its title, once a process sets one).
 export function readCmdline(pid: number): string {
   try {

@@ -135,7 +135,7 @@ export async function startPool(dir: string, options: StartOptions, print: Print
     // Built-in workers need their jobs module and Redis: fail here with one clear line, not in a respawn loop.
     if (pool.jobs) await (await import('./resque/preflight.js')).checkBuiltinPool(pool)
     if (lookup.found) print(`found ${lookup.found}: starting afresh`)
-    const leftovers = findLeftovers(readStatusFile(paths))
+    const leftovers = findLeftovers(readStatusFile(paths), paths.dir)
     if (leftovers.length) {
       print(
         `stopping ${leftovers.length} workers left by a dead master: ${leftovers.map((w) => w.pid).join(', ')}`,

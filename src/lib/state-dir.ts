@@ -65,7 +65,10 @@ export function ensureStateDir(dir: string): StatePaths {
     try {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
     } catch (error) {
-      throw new RpdError(`cannot create state directory ${dir}: ${errorMessage(error)}`)
+      const code = (error as NodeJS.ErrnoException).code ?? errorMessage(error)
+      throw new RpdError(
+        `cannot create state directory ${dir} (${code}): pick another --state-dir or fix the parent's permissions`,
+      )
     }
     inspectStateDir(dir)
   }

@@ -1,7 +1,7 @@
 import { RpdError } from './errors.js'
 import { LogReader, follow, logSize } from './log-tail.js'
 import { findMaster, removeMasterPid } from './master-pid.js'
-import { findLeftovers } from './pool-status.js'
+import { findLeftovers, isPoolWorker } from './pool-status.js'
 import type { Print } from './pool-wait.js'
 import {
   type ProcessIdentity,
@@ -26,8 +26,11 @@ export interface StopOptions {
 
 export type StopOutcome = 'stopped' | 'not running'
 
+// The workers status.json names that are still this pool's (verified, so a stale file names no stranger).
 function workerIdentities(dir: string): ProcessIdentity[] {
-  return (readStatusFile(statePaths(dir))?.workers ?? []).filter((w) => w.state !== 'backoff')
+  return (readStatusFile(statePaths(dir))?.workers ?? []).filter(
+    (w) => w.state !== 'backoff' && isPoolWorker(w, dir),
+  )
 }
 
 function everythingGone(master: ProcessIdentity, workers: readonly ProcessIdentity[]): boolean {
@@ -53,14 +56,20 @@ async function waitGone(
   return outcome.result === true
 }
 
-// Stops workers a dead master left: the stop signal, then KILL of each one's process group after a grace.
+// Stops workers a dead master left: the stop signal, then TERM (a Resque worker records its job as failed),
+// then KILL of each one's process group.
 export async function stopLeftovers(
   workers: readonly ProcessIdentity[],
   stopSignal: NodeJS.Signals = 'SIGQUIT',
 ) {
+  const waitGoneFor = async (ms: number) => {
+    const deadline = Date.now() + ms
+    while (Date.now() < deadline && workers.some(isAlive)) await new Promise((r) => setTimeout(r, 100))
+  }
   for (const worker of workers) signalVerified(worker, stopSignal)
-  const deadline = Date.now() + LEFTOVER_GRACE_MS
-  while (Date.now() < deadline && workers.some(isAlive)) await new Promise((r) => setTimeout(r, 100))
+  await waitGoneFor(LEFTOVER_GRACE_MS)
+  for (const worker of workers) signalVerified(worker, 'SIGTERM')
+  await waitGoneFor(ESCALATE_GRACE_MS)
   for (const worker of workers) signalGroupVerified(worker, 'SIGKILL') || signalVerified(worker, 'SIGKILL')
 }
 
@@ -70,7 +79,7 @@ export async function stopPool(dir: string, options: StopOptions, print: Print):
   const paths = statePaths(dir)
   const lookup = findMaster(paths)
   if (!lookup.running) {
-    const leftovers = findLeftovers(readStatusFile(paths))
+    const leftovers = findLeftovers(readStatusFile(paths), paths.dir)
     if (leftovers.length) {
       print(
         `the master is gone; stopping ${leftovers.length} workers it left: ${leftovers.map((w) => w.pid).join(', ')}`,
