@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
-import { EXIT_NOT_RUNNING } from '../lib/errors.js'
-import { formatStatus, readPoolStatus, statusJson } from '../lib/pool-status.js'
+import { reportStatus } from '../lib/pool-status.js'
 
 export default class Status extends BaseCommand {
   static summary = 'Show whether the pool runs: master pid, uptime, formation and process tree.'
@@ -11,9 +10,7 @@ export default class Status extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Status)
-    const status = readPoolStatus(this.stateDir(flags['state-dir']))
-    if (flags.json) this.log(JSON.stringify(statusJson(status), null, 2))
-    else formatStatus(status).forEach((line) => this.log(line))
-    if (!status.running) this.exit(EXIT_NOT_RUNNING)
+    const code = reportStatus(this.stateDir(flags['state-dir']), flags.json, this.print)
+    if (code) this.exit(code)
   }
 }

@@ -1,3 +1,4 @@
+import { EXIT_NOT_RUNNING } from './errors.js'
 import type { Formation } from './formation.js'
 import { findMaster } from './master-pid.js'
 import {
@@ -186,6 +187,14 @@ export function drawProcessTree(rootPid: number, workers: readonly WorkerStatus[
   }
   walk(rootPid, ' ')
   return lines
+}
+
+// What `rpd status [--json]` prints; returns the exit code (0 running, 3 not).
+export function reportStatus(dir: string, json: boolean, write: (line: string) => void): number {
+  const status = readPoolStatus(dir)
+  if (json) write(JSON.stringify(statusJson(status), null, 2))
+  else formatStatus(status).forEach((line) => write(line))
+  return status.running ? 0 : EXIT_NOT_RUNNING
 }
 
 export function formatStatus(status: PoolStatus): string[] {
