@@ -55,7 +55,7 @@ describe('rpd start / status', () => {
     expect(fs.readFileSync(path.join(dir, 'master.pid'), 'utf8').split('\n')[0]).toBe(String(s.pid))
   })
 
-  it("titles the master resque-pool-master[APP]: managing [PIDS]", async () => {
+  it('titles the master resque-pool-master[APP]: managing [PIDS]', async () => {
     const dir = newStateDir()
     await startPool(dir, ['foo=2'], IDLE, ['--app', 'billing'])
     const s = await status(dir)
@@ -66,7 +66,9 @@ describe('rpd start / status', () => {
     const human = await rpd(['status', '--state-dir', dir])
     expect(human.stdout).toContain(`resque-pool-master[billing]: managing`)
     expect(human.stdout).toMatch(/Configuration:\n {2}foo: 2\n/)
-    expect(human.stdout).toMatch(/\|--- \d+ \S+ \/bin\/sh .*idle-worker\.sh {2}\(foo, running\)|\\-[+-]- \d+ \S+ \/bin\/sh .*idle-worker\.sh/)
+    expect(human.stdout).toMatch(
+      /\|--- \d+ \S+ \/bin\/sh .*idle-worker\.sh {2}\(foo, running\)|\\-[+-]- \d+ \S+ \/bin\/sh .*idle-worker\.sh/,
+    )
   })
 
   it('gives each worker its group in QUEUE and QUEUES, and the pid is the command itself', async () => {
@@ -83,10 +85,18 @@ describe('rpd start / status', () => {
       // No shell wrapped around it: the worker pid runs the script (bash exec'd it).
       expect(fs.readFileSync(`/proc/${worker.pid}/cmdline`, 'utf8')).toContain('env-worker.sh')
     }
-    await waitFor(async () => (await rpd(['logs', '-n', '50', '--state-dir', dir])).stdout.match(/env QUEUE=/g)?.length === 3, 'env lines')
+    await waitFor(
+      async () =>
+        (await rpd(['logs', '-n', '50', '--state-dir', dir])).stdout.match(/env QUEUE=/g)?.length === 3,
+      'env lines',
+    )
     const logs = (await rpd(['logs', '-n', '50', '--state-dir', dir])).stdout
     for (const worker of s.workers)
-      expect(logs).toMatch(new RegExp(`Z ${worker.queues.replace('*', '\\*')}\\[${worker.pid}\\]: env QUEUE=${worker.queues.replace('*', '\\*')} .* PID=${worker.pid}`))
+      expect(logs).toMatch(
+        new RegExp(
+          `Z ${worker.queues.replace('*', '\\*')}\\[${worker.pid}\\]: env QUEUE=${worker.queues.replace('*', '\\*')} .* PID=${worker.pid}`,
+        ),
+      )
   })
 
   it('refuses a second start while the pool runs', async () => {
@@ -101,7 +111,9 @@ describe('rpd start / status', () => {
 
   it('takes the formation from WORKERS, then from the saved pool.yml', async () => {
     const dir = newStateDir()
-    const first = await rpd(['start', '--command', IDLE, '--state-dir', dir], { env: { WORKERS: 'foo=1:bar=2' } })
+    const first = await rpd(['start', '--command', IDLE, '--state-dir', dir], {
+      env: { WORKERS: 'foo=1:bar=2' },
+    })
     expect(first.exitCode).toBe(0)
     expect((await status(dir)).formation).toEqual({ foo: 1, bar: 2 })
     expect((await rpd(['stop', '--state-dir', dir])).exitCode).toBe(0)
@@ -116,7 +128,10 @@ describe('rpd start / status', () => {
     const dir = newStateDir()
     const app = path.dirname(dir)
     fs.writeFileSync(path.join(app, 'resque-pool.yml'), 'foo: 1\nbar: 1\nproduction:\n  bar: 2\n')
-    const result = await rpd(['start', '--command', IDLE, '--state-dir', dir], { cwd: app, env: { RAILS_ENV: 'production', WORKERS: '' } })
+    const result = await rpd(['start', '--command', IDLE, '--state-dir', dir], {
+      cwd: app,
+      env: { RAILS_ENV: 'production', WORKERS: '' },
+    })
     expect(result.exitCode).toBe(0)
     expect(result.stdout).toContain('resque-pool.yml')
     expect((await status(dir)).formation).toEqual({ foo: 1, bar: 2 })
@@ -127,7 +142,10 @@ describe('rpd start / status', () => {
     const noCommand = await rpd(['start', 'foo=1', '--state-dir', dir], { env: { RPD_COMMAND: '' } })
     expect(noCommand.exitCode).toBe(2)
     expect(noCommand.stderr).toMatch(/^rpd: no worker command: pass --command/)
-    const noWorkers = await rpd(['start', '--command', IDLE, '--state-dir', dir], { env: { WORKERS: '' }, cwd: path.dirname(dir) })
+    const noWorkers = await rpd(['start', '--command', IDLE, '--state-dir', dir], {
+      env: { WORKERS: '' },
+      cwd: path.dirname(dir),
+    })
     expect(noWorkers.exitCode).toBe(2)
     expect(noWorkers.stderr).toMatch(/^rpd: no workers given/)
     expect(fs.existsSync(path.join(dir, 'pool.yml'))).toBe(false)
@@ -147,7 +165,10 @@ describe('rpd start / status', () => {
     const result = await rpd(['start', 'foo=1', '--no-wait', '--command', IDLE, '--state-dir', dir])
     expect(result.exitCode).toBe(0)
     expect(result.stdout).toMatch(/started master \d+/)
-    await waitFor(async () => (await status(dir)).workers.some((w) => w.state === 'running'), 'worker running')
+    await waitFor(
+      async () => (await status(dir)).workers.some((w) => w.state === 'running'),
+      'worker running',
+    )
   })
 
   it('status exits 3 and says not running when there is no pool', async () => {
@@ -157,7 +178,14 @@ describe('rpd start / status', () => {
     expect(human.stdout).toMatch(/^Status: not running/)
     const json = await rpd(['status', '--json', '--state-dir', dir])
     expect(json.exitCode).toBe(3)
-    expect(JSON.parse(json.stdout)).toMatchObject({ running: false, pid: null, stateDir: dir, generation: 0, formation: {}, workers: [] })
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      running: false,
+      pid: null,
+      stateDir: dir,
+      generation: 0,
+      formation: {},
+      workers: [],
+    })
   })
 })
 
@@ -182,13 +210,21 @@ describe('supervision', () => {
 
   it('backs off a crash-looping worker with a doubling delay instead of spinning', async () => {
     const dir = newStateDir()
-    const started = await rpd(['start', 'foo=1', '--no-wait', '--command', fixture('crash-worker.sh'), '--state-dir', dir])
+    const started = await rpd([
+      'start',
+      'foo=1',
+      '--no-wait',
+      '--command',
+      fixture('crash-worker.sh'),
+      '--state-dir',
+      dir,
+    ])
     expect(started.exitCode).toBe(0)
     await waitFor(async () => (await status(dir)).workers[0]?.restarts >= 4, 'four restarts', 20_000)
     const logs = (await rpd(['logs', '-n', '100', '--state-dir', dir])).stdout
-    const delays = [...logs.matchAll(/exited unexpectedly \(status: 3\) queues: foo; respawning in ([\d.]+) (ms|s)/g)].map(
-      ([, n, unit]) => Number(n) * (unit === 's' ? 1000 : 1),
-    )
+    const delays = [
+      ...logs.matchAll(/exited unexpectedly \(status: 3\) queues: foo; respawning in ([\d.]+) (ms|s)/g),
+    ].map(([, n, unit]) => Number(n) * (unit === 's' ? 1000 : 1))
     expect(delays.slice(0, 4)).toEqual([100, 200, 400, 800])
     const s = await status(dir)
     const worker = s.workers[0]
@@ -230,7 +266,13 @@ describe('rpd stop', () => {
     await startPool(dir, ['foo=1'], fixture('stubborn-worker.sh'))
     const s = await status(dir)
     const worker = s.workers[0].pid
-    const child = await waitFor(() => childrenOf(worker).find((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep\x001000')), 'sleep child')
+    const child = await waitFor(
+      () =>
+        childrenOf(worker).find((pid) =>
+          fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep\x001000'),
+        ),
+      'sleep child',
+    )
     const stopped = await rpd(['stop', '--timeout', '1', '--state-dir', dir])
     expect(stopped.exitCode).toBe(0)
     expect(stopped.stdout).toContain('escalating to TERM')
@@ -263,7 +305,17 @@ describe('rpd logs', () => {
     const matched = await until
     expect(matched.exitCode).toBe(0)
     expect(matched.stdout.trim().split('\n').pop()).toMatch(/Reaped worker\[\d+\] \(status: 0\) queues: foo$/)
-    const missed = await rpd(['logs', '-n', '0', '--until', 'never appears', '--timeout', '1', '--state-dir', dir])
+    const missed = await rpd([
+      'logs',
+      '-n',
+      '0',
+      '--until',
+      'never appears',
+      '--timeout',
+      '1',
+      '--state-dir',
+      dir,
+    ])
     expect(missed.exitCode).toBe(1)
     expect(missed.stderr).toMatch(/no line matched "never appears" within 1 s/)
     const bad = await rpd(['logs', '--until', '(', '--state-dir', dir])
@@ -285,18 +337,26 @@ describe('rpd logs', () => {
 })
 
 describe('bad input', () => {
-  it.each(['foo', '=2', 'foo=', 'foo=2.5', 'foo=-1', 'foo=1e3', 'foo=99999999999999999999', 'foo,,bar=1', 'a b=1', 'foo=1001'])(
-    'start %j: exit 2, one line, nothing written',
-    async (token) => {
-      const dir = newStateDir()
-      const result = await rpd(['start', token, '--command', IDLE, '--state-dir', dir])
-      expect(result.exitCode).toBe(2)
-      expect(result.stderr.trim().split('\n')).toHaveLength(1)
-      expect(result.stderr).toMatch(/^rpd: /)
-      expect(result.stderr).not.toMatch(/ at /)
-      expect(fs.existsSync(path.join(dir, 'pool.yml'))).toBe(false)
-    },
-  )
+  it.each([
+    'foo',
+    '=2',
+    'foo=',
+    'foo=2.5',
+    'foo=-1',
+    'foo=1e3',
+    'foo=99999999999999999999',
+    'foo,,bar=1',
+    'a b=1',
+    'foo=1001',
+  ])('start %j: exit 2, one line, nothing written', async (token) => {
+    const dir = newStateDir()
+    const result = await rpd(['start', token, '--command', IDLE, '--state-dir', dir])
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr).toMatch(/^rpd: /)
+    expect(result.stderr).not.toMatch(/ at /)
+    expect(fs.existsSync(path.join(dir, 'pool.yml'))).toBe(false)
+  })
 
   it('rejects an unknown flag with exit 2 and a one-line hint', async () => {
     const result = await rpd(['status', '--bogus'])

@@ -4,7 +4,6 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   alive,
-  childrenOf,
   cleanupStates,
   fixture,
   groupAlive,

@@ -58,6 +58,11 @@ async function waitGone(
 
 // Stops workers a dead master left: the stop signal, then TERM (a Resque worker records its job as failed),
 // then KILL of each one's process group.
+// KILL for a worker's whole process group, or for the worker alone if it no longer leads one.
+function killWorkerGroup(worker: ProcessIdentity): void {
+  if (!signalGroupVerified(worker, 'SIGKILL')) signalVerified(worker, 'SIGKILL')
+}
+
 export async function stopLeftovers(
   workers: readonly ProcessIdentity[],
   stopSignal: NodeJS.Signals = 'SIGQUIT',
@@ -70,7 +75,7 @@ export async function stopLeftovers(
   await waitGoneFor(LEFTOVER_GRACE_MS)
   for (const worker of workers) signalVerified(worker, 'SIGTERM')
   await waitGoneFor(ESCALATE_GRACE_MS)
-  for (const worker of workers) signalGroupVerified(worker, 'SIGKILL') || signalVerified(worker, 'SIGKILL')
+  workers.forEach(killWorkerGroup)
 }
 
 // Stops the pool gracefully and follows its shutdown log; after the timeout, escalates: TERM, then KILL.
@@ -102,7 +107,7 @@ export async function stopPool(dir: string, options: StopOptions, print: Print):
     signalVerified(master, 'SIGTERM')
     const workers = workerIdentities(dir)
     signalVerified(master, 'SIGKILL')
-    for (const worker of workers) signalGroupVerified(worker, 'SIGKILL') || signalVerified(worker, 'SIGKILL')
+    workers.forEach(killWorkerGroup)
     if (await waitGone(dir, master, reader, print, ESCALATE_GRACE_MS)) {
       removeMasterPid(paths, master)
       return 'stopped'
