@@ -4,9 +4,10 @@ import { type CachedCommand, readCommandDocs } from '../lib/shell/command-docs.j
 import { runShell } from '../lib/shell/run-shell.js'
 
 export default class Shell extends BaseCommand {
-  static summary = "Interactive console over one pool (the seed's): start it, follow its log, change counts, look at the tree."
+  static summary =
+    "Interactive console over one pool (the seed's): start it, follow its log, change counts, look at the tree."
   static description =
-    "WORKERS gives the initial formation. The pool starts on entry unless NO_START=1, or attaches when it already runs. " +
+    'WORKERS gives the initial formation. The pool starts on entry unless NO_START=1, or attaches when it already runs. ' +
     "Commands keep the seed's names (status, config foo=1 bar=4, log.tail, pstree, ...) and rpd's own (scale, logs -f, restart, ...); " +
     'type help inside. On exit or ^D a pool the shell started is stopped gracefully, showing the shutdown log; a pool it attached to keeps running.'
 
@@ -17,7 +18,10 @@ export default class Shell extends BaseCommand {
   ]
 
   static flags = {
-    command: Flags.string({ char: 'c', description: 'worker command for start, a Procfile-style line [default: $RPD_COMMAND]' }),
+    command: Flags.string({
+      char: 'c',
+      description: 'worker command for start, a Procfile-style line [default: $RPD_COMMAND]',
+    }),
     jobs: Flags.string({ description: 'start runs the built-in Resque worker with the jobs of this module' }),
     keep: Flags.boolean({ description: 'leave the pool running on exit, even if the shell started it' }),
     'no-start': Flags.boolean({ description: 'do not start the pool on entry [default: $NO_START]' }),

@@ -24,7 +24,18 @@ export interface CachedCommand {
   summary?: string
   description?: string
   examples?: (string | { command: string; description: string })[]
-  flags: Record<string, { name: string; char?: string; description?: string; type: string; helpValue?: unknown; default?: unknown; hidden?: boolean }>
+  flags: Record<
+    string,
+    {
+      name: string
+      char?: string
+      description?: string
+      type: string
+      helpValue?: unknown
+      default?: unknown
+      hidden?: boolean
+    }
+  >
   args: Record<string, { name: string; description?: string; required?: boolean }>
 }
 
@@ -41,7 +52,9 @@ export function readCommandDoc(command: CachedCommand): CommandDoc {
     id: command.id,
     summary: command.summary && fillTemplate(command.summary),
     description: command.description && fillTemplate(command.description),
-    examples: (command.examples ?? []).map((example) => (typeof example === 'string' ? example : example.command)),
+    examples: (command.examples ?? []).map((example) =>
+      typeof example === 'string' ? example : example.command,
+    ),
     flags: Object.values(command.flags)
       .filter((flag) => !flag.hidden && !SHELL_OWNED_FLAGS.has(flag.name))
       .map((flag) => ({

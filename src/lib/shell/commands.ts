@@ -62,7 +62,9 @@ async function watch<T>(call: Call, work: (print: Print) => Promise<T>): Promise
   let watching = true
   const pending = work((line) => watching && call.print(line))
   pending.catch(() => undefined)
-  const interrupted = new Promise<undefined>((resolve) => call.signal.addEventListener('abort', () => resolve(undefined), { once: true }))
+  const interrupted = new Promise<undefined>((resolve) =>
+    call.signal.addEventListener('abort', () => resolve(undefined), { once: true }),
+  )
   const result = await Promise.race([pending, interrupted])
   if (call.signal.aborted) {
     watching = false
@@ -110,13 +112,18 @@ async function scaleCommand(ctx: ShellContext, call: Call): Promise<void> {
   const formation = describeFormation(outcome.pool.formation)
   if (outcome.kind === 'unchanged') call.print(`no change: the formation is already ${formation}`)
   else if (outcome.kind === 'saved') call.print(`not running: saved ${formation} for the next start`)
-  else call.print(`${outcome.kind === 'applied' ? 'applied' : 'sent'} generation ${outcome.pool.generation}: ${formation}`)
+  else
+    call.print(
+      `${outcome.kind === 'applied' ? 'applied' : 'sent'} generation ${outcome.pool.generation}: ${formation}`,
+    )
 }
 
 // Writes a formation into pool.yml as WORKERS would set it, without telling the master (the seed's write_config).
 export async function saveFormation(ctx: ShellContext, specs: readonly string[]): Promise<Formation> {
   const formation = parseFormation(specs)
-  const { after } = await updatePool(ctx.paths, (pool) => (sameFormation(pool.formation, formation) ? undefined : { ...pool, formation }))
+  const { after } = await updatePool(ctx.paths, (pool) =>
+    sameFormation(pool.formation, formation) ? undefined : { ...pool, formation },
+  )
   return after.formation
 }
 
@@ -141,7 +148,11 @@ function readPattern(args: readonly string[]): RegExp {
   return compileUntil(slashed ? slashed[1] : text)
 }
 
-const keepFlag: FlagDoc = { name: 'keep', type: 'boolean', description: 'leave the pool running even if this shell started it' }
+const keepFlag: FlagDoc = {
+  name: 'keep',
+  type: 'boolean',
+  description: 'leave the pool running even if this shell started it',
+}
 
 // The commands, with the seed's names first; rpd's own follow, so one vocabulary is enough.
 export const SHELL_COMMANDS: ShellCommand[] = [
@@ -152,7 +163,10 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     ...NO_ARGS,
     async run(ctx, call) {
       const status = readPoolStatus(ctx.dir)
-      if (call.flags.json) JSON.stringify(statusJson(status), null, 2).split('\n').forEach((line) => call.print(line))
+      if (call.flags.json)
+        JSON.stringify(statusJson(status), null, 2)
+          .split('\n')
+          .forEach((line) => call.print(line))
       else formatStatus(status).forEach((line) => call.print(line))
     },
   },
@@ -172,7 +186,12 @@ export const SHELL_COMMANDS: ShellCommand[] = [
   },
   {
     name: 'config_path',
-    forms: [{ usage: '', about: 'Path of pool.yml, the file that holds the formation (config --path lists every state file).' }],
+    forms: [
+      {
+        usage: '',
+        about: 'Path of pool.yml, the file that holds the formation (config --path lists every state file).',
+      },
+    ],
     ...NO_ARGS,
     async run(ctx, call) {
       call.print(ctx.paths.pool)
@@ -183,13 +202,15 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     forms: [
       {
         usage: '[QUEUE=COUNT ...]',
-        about: 'Save WORKERS (or the counts given) as the formation in pool.yml without telling the master; reload applies it.',
+        about:
+          'Save WORKERS (or the counts given) as the formation in pool.yml without telling the master; reload applies it.',
       },
     ],
     complete: 'group-counts',
     async run(ctx, call) {
       const specs = call.args.length ? call.args : ctx.env.WORKERS ? [ctx.env.WORKERS] : []
-      if (!specs.length) throw usageError('nothing to write: give QUEUE=COUNT (e.g. write_config foo=2 bar=1) or set WORKERS')
+      if (!specs.length)
+        throw usageError('nothing to write: give QUEUE=COUNT (e.g. write_config foo=2 bar=1) or set WORKERS')
       const formation = await saveFormation(ctx, specs)
       const next = findMaster(ctx.paths).running ? 'reload applies it' : 'start uses it'
       call.print(`wrote ${describeFormation(formation)} to ${ctx.paths.pool}: ${next}`)
@@ -205,7 +226,10 @@ export const SHELL_COMMANDS: ShellCommand[] = [
       const outcome = await watch(call, (print) =>
         reloadPool(ctx.dir, { wait: !call.flags['no-wait'], timeoutMs: timeoutMs(call) }, print),
       )
-      if (outcome) call.print(`reloaded generation ${outcome.pool.generation}: ${describeFormation(outcome.pool.formation)}`)
+      if (outcome)
+        call.print(
+          `reloaded generation ${outcome.pool.generation}: ${describeFormation(outcome.pool.formation)}`,
+        )
     },
   },
   {
@@ -222,7 +246,8 @@ export const SHELL_COMMANDS: ShellCommand[] = [
       {
         usage: '[QUEUE=COUNT ...]',
         rpd: 'start --no-wait',
-        about: 'Start the pool in the background: back at the prompt once the master is up, without showing its log.',
+        about:
+          'Start the pool in the background: back at the prompt once the master is up, without showing its log.',
       },
     ],
     flagsFrom: ['start'],
@@ -246,10 +271,21 @@ export const SHELL_COMMANDS: ShellCommand[] = [
   },
   {
     name: 'stop!',
-    forms: [{ usage: '', rpd: 'kill QUIT', about: 'Tell the master to stop gracefully and return at once, without the shutdown log.' }],
+    forms: [
+      {
+        usage: '',
+        rpd: 'kill QUIT',
+        about: 'Tell the master to stop gracefully and return at once, without the shutdown log.',
+      },
+    ],
     ...NO_ARGS,
     async run(ctx, call) {
-      signalCommand(ctx, call, 'QUIT', (pid) => `stopping: sent QUIT to master ${pid}; status shows when it is gone`)
+      signalCommand(
+        ctx,
+        call,
+        'QUIT',
+        (pid) => `stopping: sent QUIT to master ${pid}; status shows when it is gone`,
+      )
     },
   },
   {
@@ -300,7 +336,8 @@ export const SHELL_COMMANDS: ShellCommand[] = [
       {
         usage: '[N]',
         rpd: 'logs -f',
-        about: 'Show the last N lines of the log (without N: what no log command has shown yet), then follow it until ^C.',
+        about:
+          'Show the last N lines of the log (without N: what no log command has shown yet), then follow it until ^C.',
       },
     ],
     maxArgs: 1,
@@ -317,7 +354,8 @@ export const SHELL_COMMANDS: ShellCommand[] = [
       {
         usage: 'REGEX',
         rpd: 'logs --until REGEX',
-        about: 'Show the log from where the last log command stopped, following it until a line matches REGEX (or ^C).',
+        about:
+          'Show the log from where the last log command stopped, following it until a line matches REGEX (or ^C).',
       },
     ],
     minArgs: 1,
@@ -345,7 +383,9 @@ export const SHELL_COMMANDS: ShellCommand[] = [
   {
     name: 'log.rew',
     aliases: ['log.rewind'],
-    forms: [{ usage: '', about: 'Go back to the start of the log: the next log.tail_to_eof shows all of it.' }],
+    forms: [
+      { usage: '', about: 'Go back to the start of the log: the next log.tail_to_eof shows all of it.' },
+    ],
     ...NO_ARGS,
     async run(ctx) {
       ctx.cursor.rewind()
@@ -357,7 +397,8 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     maxArgs: 1,
     complete: 'commands',
     async run(ctx, call) {
-      if (!call.args.length) return formatCommandList(SHELL_COMMANDS, ctx.docs).forEach((line) => call.print(line))
+      if (!call.args.length)
+        return formatCommandList(SHELL_COMMANDS, ctx.docs).forEach((line) => call.print(line))
       const command = findCommand(call.args[0])
       if (!command) throw unknownCommandError(call.args[0], commandNames())
       formatCommandHelp(command, commandFlags(command, ctx), ctx.docs).forEach((line) => call.print(line))
@@ -366,7 +407,12 @@ export const SHELL_COMMANDS: ShellCommand[] = [
   {
     name: 'exit',
     aliases: ['quit'],
-    forms: [{ usage: '[--keep]', about: 'Leave the shell (or ^D); a pool this shell started is stopped gracefully first.' }],
+    forms: [
+      {
+        usage: '[--keep]',
+        about: 'Leave the shell (or ^D); a pool this shell started is stopped gracefully first.',
+      },
+    ],
     ownFlags: [keepFlag],
     ...NO_ARGS,
     async run(ctx, call) {
@@ -396,7 +442,13 @@ export const SHELL_COMMANDS: ShellCommand[] = [
       const timeout = timeoutMs(call)
       const matched = await showLogs(
         ctx.dir,
-        { lines: readWholeNumber(call.flags.lines, '--lines'), follow: Boolean(call.flags.follow), until, timeoutMs: timeout, signal: call.signal },
+        {
+          lines: readWholeNumber(call.flags.lines, '--lines'),
+          follow: Boolean(call.flags.follow),
+          until,
+          timeoutMs: timeout,
+          signal: call.signal,
+        },
         call.print,
       )
       if (!matched && !call.signal.aborted)
@@ -458,6 +510,7 @@ export function commandNames(): string[] {
 export function commandFlags(command: ShellCommand, ctx: Pick<ShellContext, 'docs'>): FlagDoc[] {
   const flags = [...(command.ownFlags ?? [])]
   for (const id of command.flagsFrom ?? [])
-    for (const flag of ctx.docs.get(id)?.flags ?? []) if (!flags.some((f) => f.name === flag.name)) flags.push(flag)
+    for (const flag of ctx.docs.get(id)?.flags ?? [])
+      if (!flags.some((f) => f.name === flag.name)) flags.push(flag)
   return flags
 }

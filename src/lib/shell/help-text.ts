@@ -60,7 +60,8 @@ function flagLines(flags: readonly FlagDoc[]): [string, string][] {
   return flags.map((flag) => {
     const value = flag.type === 'option' ? ` ${flag.helpValue ?? '<value>'}` : ''
     const name = `${flag.char ? `-${flag.char}, ` : ''}--${flag.name}${value}`
-    const fallback = flag.default !== undefined && flag.type === 'option' ? ` (default: ${String(flag.default)})` : ''
+    const fallback =
+      flag.default !== undefined && flag.type === 'option' ? ` (default: ${String(flag.default)})` : ''
     return [name, `${flag.description ?? ''}${fallback}`]
   })
 }
@@ -82,7 +83,8 @@ export function formatCommandHelp(command: ShellCommand, flags: readonly FlagDoc
     lines.push('', `rpd ${form.rpd}: ${doc.summary ?? ''}`.trimEnd())
     if (doc.description) lines.push(...doc.description.split('\n').map((line) => `  ${line}`))
     const args = doc.args.filter((arg) => arg.description && form.usage.includes(arg.name.toUpperCase()))
-    if (args.length) lines.push(...columns(args.map((arg) => [arg.name.toUpperCase(), arg.description ?? ''])))
+    if (args.length)
+      lines.push(...columns(args.map((arg) => [arg.name.toUpperCase(), arg.description ?? ''])))
     examples.push(...doc.examples.map((example) => translateExample(example, command, form, doc.id)))
   }
   if (flags.length) lines.push('', 'Options:', ...columns(flagLines(flags)))
@@ -91,7 +93,9 @@ export function formatCommandHelp(command: ShellCommand, flags: readonly FlagDoc
 }
 
 export function unknownCommandError(name: string, names: readonly string[]) {
-  const near = names.filter((candidate) => candidate.startsWith(name) || name.startsWith(candidate)).slice(0, 4)
+  const near = names
+    .filter((candidate) => candidate.startsWith(name) || name.startsWith(candidate))
+    .slice(0, 4)
   const hint = near.length ? `did you mean ${near.join(', ')}? ` : ''
   return usageError(`unknown command ${showToken(name)}: ${hint}type help for the list`)
 }

@@ -29,7 +29,7 @@ export function createLineEditor(options: LineEditorOptions): LineEditor {
 function typedText(text: string | undefined, key: readline.Key | undefined): string {
   if (key?.name === 'return' || key?.name === 'enter') return '\r'
   if (!text || key?.ctrl || key?.meta) return ''
-  return /^[^\x00-\x1f\x7f]+$/.test(text) ? text : ''
+  return [...text].every((ch) => ch >= ' ' && ch !== '\x7f') ? text : ''
 }
 
 // On a terminal, readline is alive only while the prompt shows; while a command runs the terminal stays raw

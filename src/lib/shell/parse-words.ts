@@ -12,11 +12,18 @@ export interface ParsedWords {
 
 // Splits a command's words into arguments and the flags it takes (the same flags as the rpd command it maps
 // onto, with their defaults); anything else is a one-line usage error pointing at help.
-export function parseWords(command: string, words: readonly string[], flags: readonly FlagDoc[]): ParsedWords {
+export function parseWords(
+  command: string,
+  words: readonly string[],
+  flags: readonly FlagDoc[],
+): ParsedWords {
   const options = Object.fromEntries(
     flags.map((flag) => [
       flag.name,
-      { type: flag.type === 'boolean' ? ('boolean' as const) : ('string' as const), ...(flag.char ? { short: flag.char } : {}) },
+      {
+        type: flag.type === 'boolean' ? ('boolean' as const) : ('string' as const),
+        ...(flag.char ? { short: flag.char } : {}),
+      },
     ]),
   )
   let parsed: { values: Record<string, unknown>; positionals: string[] }
@@ -39,10 +46,16 @@ export function parseWords(command: string, words: readonly string[], flags: rea
 }
 
 // A flag's or argument's whole number (counts, seconds), checked like the CLI's integer flags.
-export function readWholeNumber(value: string | boolean | undefined, what: string, min = 0): number | undefined {
+export function readWholeNumber(
+  value: string | boolean | undefined,
+  what: string,
+  min = 0,
+): number | undefined {
   if (value === undefined || typeof value === 'boolean') return undefined
   if (!/^\d+$/.test(value) || Number(value) < min)
-    throw usageError(`${what} must be a whole number${min ? ` of at least ${min}` : ''}, not ${showToken(value)}`)
+    throw usageError(
+      `${what} must be a whole number${min ? ` of at least ${min}` : ''}, not ${showToken(value)}`,
+    )
   return Number(value)
 }
 

@@ -11,20 +11,30 @@ export type LineOutcome = 'done' | 'failed' | 'exit'
 
 function checkArgCount(command: ShellCommand, args: readonly string[]): void {
   const usage = command.forms.map((form) => `${command.name} ${form.usage}`.trim()).join(' or ')
-  if (command.maxArgs === 0 && args.length) throw usageError(`${command.name} takes no arguments, not ${showToken(args[0])}: see help ${command.name}`)
+  if (command.maxArgs === 0 && args.length)
+    throw usageError(
+      `${command.name} takes no arguments, not ${showToken(args[0])}: see help ${command.name}`,
+    )
   if (command.maxArgs !== undefined && args.length > command.maxArgs)
     throw usageError(`too many arguments for ${usage}: see help ${command.name}`)
-  if (command.minArgs !== undefined && args.length < command.minArgs) throw usageError(`usage: ${usage}; see help ${command.name}`)
+  if (command.minArgs !== undefined && args.length < command.minArgs)
+    throw usageError(`usage: ${usage}; see help ${command.name}`)
 }
 
 // Runs one command given as words; every failure is one line and the shell goes on.
-export async function runWords(ctx: ShellContext, editor: LineEditor, words: readonly string[]): Promise<LineOutcome> {
+export async function runWords(
+  ctx: ShellContext,
+  editor: LineEditor,
+  words: readonly string[],
+): Promise<LineOutcome> {
   const command = findCommand(words[0])
   try {
     if (!command) throw unknownCommandError(words[0], commandNames())
     const parsed = parseWords(command.name, words.slice(1), commandFlags(command, ctx))
     checkArgCount(command, parsed.args)
-    const result = await editor.runInterruptible((signal) => command.run(ctx, { ...parsed, signal, print: ctx.print }))
+    const result = await editor.runInterruptible((signal) =>
+      command.run(ctx, { ...parsed, signal, print: ctx.print }),
+    )
     return result === 'exit' ? 'exit' : 'done'
   } catch (error) {
     ctx.printError(error)

@@ -33,7 +33,10 @@ export interface ShellOptions {
 
 function writeError(out: NodeJS.WriteStream, error: unknown): void {
   if (process.env.DEBUG?.includes('rpd') && error instanceof Error) out.write(`${error.stack}\n`)
-  const line = errorMessage(error).split('\n').find((l) => l.trim() !== '') ?? String(error)
+  const line =
+    errorMessage(error)
+      .split('\n')
+      .find((l) => l.trim() !== '') ?? String(error)
   out.write(`rpd: ${line.trim()}\n`)
 }
 
@@ -83,11 +86,19 @@ async function leaveShell(ctx: ShellContext, editor: LineEditor): Promise<number
   const lookup = findMaster(ctx.paths)
   const mine = ctx.startedMaster
   let code = 0
-  if (lookup.running && mine && lookup.master.pid === mine.pid && lookup.master.startTime === mine.startTime && !ctx.keep) {
+  if (
+    lookup.running &&
+    mine &&
+    lookup.master.pid === mine.pid &&
+    lookup.master.startTime === mine.startTime &&
+    !ctx.keep
+  ) {
     ctx.print(`stopping the pool this shell started (master ${mine.pid})`)
     if ((await runWords(ctx, editor, ['stop'])) !== 'done') code = EXIT_FAILURE
   } else if (lookup.running) {
-    ctx.print(`the pool keeps running (master ${lookup.master.pid}): rpd shell attaches to it again, rpd stop stops it`)
+    ctx.print(
+      `the pool keeps running (master ${lookup.master.pid}): rpd shell attaches to it again, rpd stop stops it`,
+    )
   }
   ctx.print('Bye!')
   return code
