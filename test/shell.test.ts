@@ -7,11 +7,12 @@ import { BIN, ROOT, alive, cleanupStates, fixture, newStateDir, rpd, status, wai
 
 const EXITED = '[rpd shell exited with status]'
 
-// A real terminal: a private tmux server per test, so no other tmux session is touched and killing it ends
-// every shell the test opened.
+// A real terminal: a private tmux server per test (its own socket), so no other tmux session is touched and
+// killing it ends every shell the test opened.
 class Terminal {
-  private readonly socket = `rpdshell${process.pid}x${Math.random().toString(36).slice(2, 8)}`
-  private readonly conf = path.join(os.tmpdir(), `${this.socket}.conf`)
+  private readonly base = path.join(os.tmpdir(), `rpdshell-${process.pid}-${Math.random().toString(36).slice(2, 8)}`)
+  private readonly socket = `${this.base}.sock`
+  private readonly conf = `${this.base}.conf`
 
   open(args: readonly string[], env: Record<string, string>): void {
     // The pane stays after the shell exits, so its last words (Bye!) and exit status can be read.
@@ -47,6 +48,7 @@ class Terminal {
       // already gone
     }
     fs.rmSync(this.conf, { force: true })
+    fs.rmSync(this.socket, { force: true })
   }
 
   // What the user sees, scrollback included; wrapped lines joined, trailing blanks dropped.
@@ -118,7 +120,7 @@ class Terminal {
   }
 
   private tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], {
+    return execFileSync('tmux', ['-S', this.socket, ...args], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -220,10 +222,15 @@ describe('rpd shell', () => {
       expect.stringMatching(/^rpd: status has no option "--jsn"/),
     ])
 
-    // ^C at the prompt drops the half-typed line, as a shell does.
+    // ^C at the prompt drops the half-typed line, as a shell does; Tab completes a command's name.
     terminal.text('status')
     terminal.keys('C-c')
-    expect(await terminal.run('pid')).toEqual(['not running'])
+    await terminal.until(() => terminal.atPrompt(), 'a fresh prompt')
+    terminal.text('pi')
+    terminal.keys('Tab')
+    await terminal.until(() => terminal.lines().at(-1) === '>> pid', 'the command name to complete')
+    terminal.keys('Enter')
+    await terminal.until(() => terminal.lines().at(-2) === 'not running', 'pid to answer')
 
     // Tab completes queue groups from the saved formation (WORKERS, saved because of NO_START).
     terminal.text('config fo')
@@ -275,6 +282,26 @@ describe('rpd shell', () => {
     expect(terminal.lines().at(-1)).toBe('Bye!')
     const after = await status(dir)
     expect(after.running).toBe(true)
+    expect(after.pid).toBe(before.pid)
+    expect(after.workers.map((w) => w.pid)).toEqual(before.workers.map((w) => w.pid))
+  })
+
+  it('--keep leaves a pool the shell started running on exit', async () => {
+    const dir = newStateDir()
+    terminal = new Terminal()
+    terminal.open(['shell', '--keep', '--state-dir', dir], {
+      WORKERS: 'foo=1',
+      RPD_COMMAND: fixture('idle-worker.sh'),
+    })
+    await terminal.until(() => terminal.atPrompt(), 'the first prompt', 30_000)
+    const before = await status(dir)
+    expect(before.workers).toHaveLength(1)
+
+    terminal.text('exit')
+    terminal.keys('Enter')
+    await terminal.until(() => terminal.exitStatus() !== undefined, 'the shell to exit')
+    expect(terminal.lines().at(-1)).toBe('Bye!')
+    const after = await status(dir)
     expect(after.pid).toBe(before.pid)
     expect(after.workers.map((w) => w.pid)).toEqual(before.workers.map((w) => w.pid))
   })
