@@ -11,8 +11,8 @@ Redis: --redis, else $REDIS_URL, else the pool's saved Redis, else redis://127.0
 
   static strict = false
   static args = {
-    queue: Args.string({ description: 'the queue to push to', required: true }),
-    class: Args.string({ description: 'the job class (a key of the jobs module)', required: true }),
+    queue: Args.string({ description: 'the queue to push to' }),
+    class: Args.string({ description: 'the job class (a key of the jobs module)' }),
     arg: Args.string({ description: 'job arguments, JSON or plain strings' }),
   }
   static examples = [
@@ -27,7 +27,7 @@ Redis: --redis, else $REDIS_URL, else the pool's saved Redis, else redis://127.0
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Enqueue)
-    const [queue, className, ...args] = argv as string[]
+    const [queue = '', className = '', ...args] = argv as string[]
     const target = chooseRedisTarget({ url: flags.redis, namespace: flags.namespace, stateDir: this.stateDir(flags['state-dir']) })
     const result = await enqueueJobs({ ...target, queue, className, args, count: flags.count })
     const jobs = result.pushed === 1 ? `1 ${className} job` : `${result.pushed} ${className} jobs`

@@ -57,6 +57,8 @@ export function chooseRedisTarget(options: { url?: string; namespace?: string; s
 }
 
 function checkRequest(request: EnqueueRequest): number {
+  if (!request.queue || !request.className)
+    throw usageError(`missing ${request.queue ? 'CLASS' : 'QUEUE and CLASS'}: rpd enqueue QUEUE CLASS [ARG...], e.g. rpd enqueue mail SendEmail 42`)
   validateGroup(request.queue)
   if (request.queue.includes(',')) throw usageError(`queue ${showToken(request.queue)} names several queues: enqueue to one queue at a time`)
   if (!request.className || /[\s\p{Cc}]/u.test(request.className))
