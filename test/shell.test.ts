@@ -10,7 +10,10 @@ const EXITED = '[rpd shell exited with status]'
 // A real terminal: a private tmux server per test (its own socket), so no other tmux session is touched and
 // killing it ends every shell the test opened.
 class Terminal {
-  private readonly base = path.join(os.tmpdir(), `rpdshell-${process.pid}-${Math.random().toString(36).slice(2, 8)}`)
+  private readonly base = path.join(
+    os.tmpdir(),
+    `rpdshell-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+  )
   private readonly socket = `${this.base}.sock`
   private readonly conf = `${this.base}.conf`
 
