@@ -24,7 +24,9 @@ afterEach(cleanupStates)
 const ENV = { INTERVAL: '0.1', REDIS_URL: '' }
 
 async function startBuiltin(dir: string, specs: string[], jobs = fixture('jobs.mjs')): Promise<StatusJson> {
-  const result = await rpd(['start', ...specs, '--jobs', jobs, '--redis', server.url, '--state-dir', dir], { env: ENV })
+  const result = await rpd(['start', ...specs, '--jobs', jobs, '--redis', server.url, '--state-dir', dir], {
+    env: ENV,
+  })
   expect(result.stderr).toBe('')
   expect(result.exitCode).toBe(0)
   return status(dir)
@@ -32,10 +34,28 @@ async function startBuiltin(dir: string, specs: string[], jobs = fixture('jobs.m
 
 describe('rpd enqueue', () => {
   it('pushes {"class","args"} as Ruby Resque does, each argument as JSON when it parses', async () => {
-    const result = await rpd(['enqueue', 'mail', 'Mailer::Deliver', '3', 'x', '{"a":1}', '"q"', 'true', 'null', '1e3', '--redis', server.url], { env: ENV })
+    const result = await rpd(
+      [
+        'enqueue',
+        'mail',
+        'Mailer::Deliver',
+        '3',
+        'x',
+        '{"a":1}',
+        '"q"',
+        'true',
+        'null',
+        '1e3',
+        '--redis',
+        server.url,
+      ],
+      { env: ENV },
+    )
     expect(result.stderr).toBe('')
     expect(result.exitCode).toBe(0)
-    expect(result.stdout).toBe(`enqueued 1 Mailer::Deliver job on mail (${server.url}, namespace resque); mail now holds 1`)
+    expect(result.stdout).toBe(
+      `enqueued 1 Mailer::Deliver job on mail (${server.url}, namespace resque); mail now holds 1`,
+    )
     expect(await redis.smembers('resque:queues')).toEqual(['mail'])
     expect(await redis.lrange('resque:queue:mail', 0, -1)).toEqual([
       '{"class":"Mailer::Deliver","args":[3,"x",{"a":1},"q",true,null,1000]}',
@@ -43,18 +63,37 @@ describe('rpd enqueue', () => {
   })
 
   it('--count pushes N copies; --namespace picks the key prefix', async () => {
-    const result = await rpd(['enqueue', 'load', 'Record', 'n', '--count', '250', '--namespace', 'other', '--redis', server.url], { env: ENV })
+    const result = await rpd(
+      ['enqueue', 'load', 'Record', 'n', '--count', '250', '--namespace', 'other', '--redis', server.url],
+      { env: ENV },
+    )
     expect(result.exitCode).toBe(0)
     expect(result.stdout).toContain('enqueued 250 Record jobs on load')
     expect(await redis.llen('other:queue:load')).toBe(250)
-    expect(new Set(await redis.lrange('other:queue:load', 0, -1))).toEqual(new Set(['{"class":"Record","args":["n"]}']))
+    expect(new Set(await redis.lrange('other:queue:load', 0, -1))).toEqual(
+      new Set(['{"class":"Record","args":["n"]}']),
+    )
     expect(await redis.smembers('other:queues')).toEqual(['load'])
     expect(await redis.exists('resque:queues')).toBe(0)
   })
 
   it('defaults to the Redis and namespace saved in the pool, and the pool runs what it pushed', async () => {
     const dir = newStateDir()
-    const result = await rpd(['start', 'foo=1', '--jobs', fixture('jobs.mjs'), '--redis', server.url, '--namespace', 'app', '--state-dir', dir], { env: ENV })
+    const result = await rpd(
+      [
+        'start',
+        'foo=1',
+        '--jobs',
+        fixture('jobs.mjs'),
+        '--redis',
+        server.url,
+        '--namespace',
+        'app',
+        '--state-dir',
+        dir,
+      ],
+      { env: ENV },
+    )
     expect(result.exitCode).toBe(0)
     const pushed = await rpd(['enqueue', 'foo', 'Record', 'from-pool', '--state-dir', dir], { env: ENV })
     expect(pushed.stderr).toBe('')
@@ -83,7 +122,9 @@ describe('rpd enqueue', () => {
     const dead = `redis://127.0.0.1:${await freePort()}`
     const result = await rpd(['enqueue', 'foo', 'Foo', '--redis', dead], { env: ENV })
     expect(result.exitCode).toBe(1)
-    expect(result.stderr).toBe(`rpd: cannot reach Redis at ${dead}: connect ECONNREFUSED ${dead.slice(8)}; start redis-server or pass --redis URL`)
+    expect(result.stderr).toBe(
+      `rpd: cannot reach Redis at ${dead}: connect ECONNREFUSED ${dead.slice(8)}; start redis-server or pass --redis URL`,
+    )
   })
 })
 
@@ -92,13 +133,21 @@ describe('rpd start --jobs', () => {
     const missing = path.join(path.dirname(fixture('jobs.mjs')), 'no-such-jobs.mjs')
     const dead = `redis://127.0.0.1:${await freePort()}`
     const cases: [string[], number, string][] = [
-      [['--jobs', missing, '--redis', server.url], 2, `rpd: jobs module ${missing} not found: pass --jobs the path of a .js, .mjs or .cjs file`],
+      [
+        ['--jobs', missing, '--redis', server.url],
+        2,
+        `rpd: jobs module ${missing} not found: pass --jobs the path of a .js, .mjs or .cjs file`,
+      ],
       [
         ['--jobs', fixture('jobs-broken.mjs'), '--redis', server.url],
         2,
         `rpd: jobs module ${fixture('jobs-broken.mjs')} failed to load: database config missing; fix it, then start again`,
       ],
-      [['--jobs', fixture('jobs.mjs'), '--redis', dead], 1, `rpd: cannot reach Redis at ${dead}: connect ECONNREFUSED ${dead.slice(8)}; start redis-server or pass --redis URL`],
+      [
+        ['--jobs', fixture('jobs.mjs'), '--redis', dead],
+        1,
+        `rpd: cannot reach Redis at ${dead}: connect ECONNREFUSED ${dead.slice(8)}; start redis-server or pass --redis URL`,
+      ],
     ]
     for (const [flags, exit, stderr] of cases) {
       const dir = newStateDir()
@@ -133,14 +182,19 @@ describe('rpd status with Resque', () => {
     expect(settled.workers.map((w) => w.job)).toEqual([null, null])
 
     expect((await rpd(['pause', '--state-dir', dir])).exitCode).toBe(0)
-    await waitFor(async () => (await status(dir)).workers.every((w) => (w as { paused?: boolean }).paused), 'both to pause')
+    await waitFor(
+      async () => (await status(dir)).workers.every((w) => (w as { paused?: boolean }).paused),
+      'both to pause',
+    )
     await rpd(['enqueue', 'foo', 'Record', 'r2', '--count', '2', '--redis', server.url], { env: ENV })
     await rpd(['enqueue', 'bar', 'Record', 'r3', '--redis', server.url], { env: ENV })
     const paused = await status(dir)
     expect(paused.redis).toEqual({ queues: { bar: 1, foo: 2 }, processed: 2, failed: 1 })
     const human = await rpd(['status', '--state-dir', dir])
     expect(human.exitCode).toBe(0)
-    expect(human.stdout).toContain(`Resque (${server.url}, namespace resque):\n  queues: bar: 1, foo: 2\n  workers: 0 busy, 2 idle, 2 paused\n  processed: 2, failed: 1`)
+    expect(human.stdout).toContain(
+      `Resque (${server.url}, namespace resque):\n  queues: bar: 1, foo: 2\n  workers: 0 busy, 2 idle, 2 paused\n  processed: 2, failed: 1`,
+    )
     expect(human.stdout).toMatch(/\d+ \S+ resque-2\.7\.0: Paused {2}\(foo, running, idle, paused\)/)
   })
 
@@ -155,7 +209,9 @@ describe('rpd status with Resque', () => {
     const job = s.workers[0].job as { class: string; queue: string; since: string }
     expect(job).toEqual({ class: 'Hold', queue: 'foo', since: expect.any(String) })
     const human = await rpd(['status', '--state-dir', dir])
-    expect(human.stdout).toMatch(/resque-2\.7\.0: Processing foo since \d+ \[Hold\] {2}\(foo, running, busy: Hold on foo since \S+\)/)
+    expect(human.stdout).toMatch(
+      /resque-2\.7\.0: Processing foo since \d+ \[Hold\] {2}\(foo, running, busy: Hold on foo since \S+\)/,
+    )
     expect(human.stdout).toContain('workers: 1 busy, 0 idle')
     await redis.set('test:release:b1', '1')
   })

@@ -4,7 +4,16 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { alive, cleanupStates, fixture, newStateDir, rpd, status, waitFor, type StatusJson } from './helpers/cli.js'
+import {
+  alive,
+  cleanupStates,
+  fixture,
+  newStateDir,
+  rpd,
+  status,
+  waitFor,
+  type StatusJson,
+} from './helpers/cli.js'
 import { startRedis, type RedisServer } from './helpers/redis.js'
 
 const JOBS = fixture('jobs.mjs')
@@ -65,7 +74,9 @@ async function heldBy(tag: string, client: Redis = redis): Promise<number> {
 }
 
 async function failures(client: Redis = redis): Promise<Record<string, unknown>[]> {
-  return (await client.lrange('resque:failed', 0, -1)).map((entry) => JSON.parse(entry) as Record<string, unknown>)
+  return (await client.lrange('resque:failed', 0, -1)).map(
+    (entry) => JSON.parse(entry) as Record<string, unknown>,
+  )
 }
 
 describe('the built-in Resque worker', () => {
@@ -107,7 +118,10 @@ describe('the built-in Resque worker', () => {
     expect(working.run_at).toMatch(RUBY_UTC_ISO8601)
     expect(working.payload).toEqual({ class: 'Hold', args: ['h1'] })
     expect(title(pid)).toMatch(/^resque-2\.7\.0: Processing foo since \d+ \[Hold\]$/)
-    const busy = await waitFor(async () => (await status(dir)).workers[0].job as Record<string, string> | null, 'status to show the job')
+    const busy = await waitFor(
+      async () => (await status(dir)).workers[0].job as Record<string, string> | null,
+      'status to show the job',
+    )
     expect(busy).toEqual({ class: 'Hold', queue: 'foo', since: expect.stringMatching(/Z$/) })
     expect(await redis.smembers('resque:workers')).toEqual([id])
 
@@ -133,7 +147,9 @@ describe('the built-in Resque worker', () => {
       const ps = execFileSync('ps', ['-A', '-o', 'pid,command'], { encoding: 'utf8' })
       const live = ps
         .split('\n')
-        .filter((line) => /resque:work|resque:\sStarting|resque-[0-9]/.test(line) && !line.includes('resque-web'))
+        .filter(
+          (line) => /resque:work|resque:\sStarting|resque-[0-9]/.test(line) && !line.includes('resque-web'),
+        )
         .map((line) => Number(line.trim().split(' ')[0]))
       expect(live).toContain(worker.pid)
       const id = workerId(worker.pid, worker.queues)
@@ -185,7 +201,10 @@ describe('the built-in Resque worker', () => {
     await enqueue('foo', 'Hold', 'q1')
     await heldBy('q1')
     process.kill(pid, 'SIGQUIT')
-    await waitFor(() => logOf(dir).includes(`foo[${pid}]: QUIT: finishing Hold, then exiting`), 'the worker to take QUIT')
+    await waitFor(
+      () => logOf(dir).includes(`foo[${pid}]: QUIT: finishing Hold, then exiting`),
+      'the worker to take QUIT',
+    )
     expect(alive(pid)).toBe(true)
     expect(await redis.exists(`resque:worker:${id}`)).toBe(1)
     await redis.set('test:release:q1', '1')
@@ -247,7 +266,9 @@ describe('the built-in Resque worker', () => {
     for (const key of [`resque:worker:${id}`, `resque:worker:${id}:started`, `resque:stat:processed:${id}`])
       expect(await redis.exists(key)).toBe(0)
     expect(await redis.hexists('resque:workers:heartbeat', id)).toBe(0)
-    expect(logOf(dir)).toContain(`removed dead worker ${id} from Redis; its job Hold on foo is recorded as failed`)
+    expect(logOf(dir)).toContain(
+      `removed dead worker ${id} from Redis; its job Hold on foo is recorded as failed`,
+    )
   })
 
   it('scale-down stops idle workers and keeps the busy one', async () => {
@@ -255,7 +276,10 @@ describe('the built-in Resque worker', () => {
     const s = await startBuiltin(dir, ['foo=3'])
     await enqueue('foo', 'Hold', 's1')
     const busy = await heldBy('s1')
-    await waitFor(async () => (await status(dir)).workers.some((w) => w.job), 'status to show the busy worker')
+    await waitFor(
+      async () => (await status(dir)).workers.some((w) => w.job),
+      'status to show the busy worker',
+    )
     const scaled = await rpd(['scale', 'foo=1', '--state-dir', dir])
     expect(scaled.exitCode).toBe(0)
     const after = await waitFor(async () => {
@@ -275,7 +299,10 @@ describe('the built-in Resque worker', () => {
     const pid = s.workers[0].pid
     expect((await rpd(['pause', '--state-dir', dir])).exitCode).toBe(0)
     await waitFor(() => title(pid) === 'resque-2.7.0: Paused', 'the Paused title')
-    await waitFor(async () => ((await status(dir)).workers[0] as { paused?: boolean }).paused === true, 'status to show paused')
+    await waitFor(
+      async () => ((await status(dir)).workers[0] as { paused?: boolean }).paused === true,
+      'status to show paused',
+    )
     await enqueue('foo', 'Record', 'p1')
     // A paused worker leaves its queue alone: the job is still there when it resumes.
     expect(await redis.llen('resque:queue:foo')).toBe(1)
@@ -324,7 +351,10 @@ describe('the built-in worker without Redis', () => {
       const s = await startBuiltin(dir, ['foo=2'], first.url)
       const pids = s.workers.map((w) => w.pid).sort()
       await stopFirst()
-      await waitFor(() => pids.every((pid) => logOf(dir).includes(`foo[${pid}]: lost Redis at ${first.url}`)), 'the workers to notice')
+      await waitFor(
+        () => pids.every((pid) => logOf(dir).includes(`foo[${pid}]: lost Redis at ${first.url}`)),
+        'the workers to notice',
+      )
       const raw = await rpd(['status', '--json', '--state-dir', dir])
       expect(raw.stderr).toBe('')
       const down = JSON.parse(raw.stdout) as StatusJson

@@ -20,17 +20,30 @@ Redis: --redis, else $REDIS_URL, else the pool's saved Redis, else redis://127.0
     '<%= config.bin %> enqueue load Sleep 0.1 --count 1000',
   ]
   static flags = {
-    count: Flags.integer({ description: 'push this many copies, in one pipeline', default: 1, min: 1, max: MAX_ENQUEUE_COUNT }),
-    redis: Flags.string({ description: 'Redis URL [default: $REDIS_URL, else the pool\'s, else redis://127.0.0.1:6379]' }),
-    namespace: Flags.string({ description: 'Resque namespace in Redis [default: the pool\'s, else resque]' }),
+    count: Flags.integer({
+      description: 'push this many copies, in one pipeline',
+      default: 1,
+      min: 1,
+      max: MAX_ENQUEUE_COUNT,
+    }),
+    redis: Flags.string({
+      description: "Redis URL [default: $REDIS_URL, else the pool's, else redis://127.0.0.1:6379]",
+    }),
+    namespace: Flags.string({ description: "Resque namespace in Redis [default: the pool's, else resque]" }),
   }
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Enqueue)
     const [queue = '', className = '', ...args] = argv as string[]
-    const target = chooseRedisTarget({ url: flags.redis, namespace: flags.namespace, stateDir: this.stateDir(flags['state-dir']) })
+    const target = chooseRedisTarget({
+      url: flags.redis,
+      namespace: flags.namespace,
+      stateDir: this.stateDir(flags['state-dir']),
+    })
     const result = await enqueueJobs({ ...target, queue, className, args, count: flags.count })
     const jobs = result.pushed === 1 ? `1 ${className} job` : `${result.pushed} ${className} jobs`
-    this.log(`enqueued ${jobs} on ${queue} (${redactUrl(result.url)}, namespace ${result.namespace}); ${queue} now holds ${result.length}`)
+    this.log(
+      `enqueued ${jobs} on ${queue} (${redactUrl(result.url)}, namespace ${result.namespace}); ${queue} now holds ${result.length}`,
+    )
   }
 }

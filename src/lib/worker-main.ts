@@ -42,18 +42,21 @@ async function checkJobs(file: string | undefined): Promise<never> {
 }
 
 async function work(): Promise<never> {
-  let worker: ResqueWorker | undefined
+  // Signals may come before the worker exists (while the jobs module loads): then they just end the process.
+  const running: { worker?: ResqueWorker } = {}
   const exitWith = (code: Promise<number> | number) => void Promise.resolve(code).then((n) => process.exit(n))
   // Resque's signals: QUIT finish the job then exit, TERM/INT exit now, USR2 pause, CONT resume.
-  process.on('SIGQUIT', () => (worker ? worker.stopGracefully('QUIT') : process.exit(0)))
-  process.on('SIGTERM', () => exitWith(worker ? worker.stopNow('TERM') : 0))
-  process.on('SIGINT', () => exitWith(worker ? worker.stopNow('INT') : 0))
-  process.on('SIGUSR2', () => worker?.pause())
-  process.on('SIGCONT', () => worker?.resume())
+  process.on('SIGQUIT', () => (running.worker ? running.worker.stopGracefully('QUIT') : process.exit(0)))
+  process.on('SIGTERM', () => exitWith(running.worker ? running.worker.stopNow('TERM') : 0))
+  process.on('SIGINT', () => exitWith(running.worker ? running.worker.stopNow('INT') : 0))
+  process.on('SIGUSR2', () => running.worker?.pause())
+  process.on('SIGCONT', () => running.worker?.resume())
   // Resque's USR1 kills a forked job child; jobs here run in this process, so there is nothing to kill.
   process.on('SIGUSR1', () => say('USR1 received; no forked child to kill, ignoring'))
   // The master is gone (its IPC channel closed): an idle worker exits now, a busy one after its job.
-  process.on('disconnect', () => (worker ? worker.stopGracefully('master gone') : process.exit(0)))
+  process.on('disconnect', () =>
+    running.worker ? running.worker.stopGracefully('master gone') : process.exit(0),
+  )
 
   const group = process.env.QUEUES || process.env.QUEUE
   if (!group?.trim()) fail('QUEUE is not set: the master gives every worker its queue group')
@@ -72,7 +75,7 @@ async function work(): Promise<never> {
   } catch (error) {
     fail(errorMessage(error))
   }
-  worker = new ResqueWorker({
+  const worker = new ResqueWorker({
     redis,
     redisUrl,
     keys: new ResqueKeys(process.env.RPD_NAMESPACE || DEFAULT_NAMESPACE),
@@ -82,6 +85,7 @@ async function work(): Promise<never> {
     say,
     notify,
   })
+  running.worker = worker
   try {
     process.exit(await worker.run())
   } catch (error) {

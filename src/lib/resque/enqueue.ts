@@ -39,7 +39,12 @@ export function parseJobArg(text: string): unknown {
 }
 
 // --redis, else REDIS_URL, else the pool's saved Redis (pool.yml), else the default; the namespace likewise.
-export function chooseRedisTarget(options: { url?: string; namespace?: string; stateDir?: string; env?: NodeJS.ProcessEnv }): RedisTarget {
+export function chooseRedisTarget(options: {
+  url?: string
+  namespace?: string
+  stateDir?: string
+  env?: NodeJS.ProcessEnv
+}): RedisTarget {
   const env = options.env ?? process.env
   let saved: { redis?: string; namespace?: string } | undefined
   if (options.stateDir && (!options.url || !options.namespace)) {
@@ -58,15 +63,21 @@ export function chooseRedisTarget(options: { url?: string; namespace?: string; s
 
 function checkRequest(request: EnqueueRequest): number {
   if (!request.queue || !request.className)
-    throw usageError(`missing ${request.queue ? 'CLASS' : 'QUEUE and CLASS'}: rpd enqueue QUEUE CLASS [ARG...], e.g. rpd enqueue mail SendEmail 42`)
+    throw usageError(
+      `missing ${request.queue ? 'CLASS' : 'QUEUE and CLASS'}: rpd enqueue QUEUE CLASS [ARG...], e.g. rpd enqueue mail SendEmail 42`,
+    )
   validateGroup(request.queue)
-  if (request.queue.includes(',')) throw usageError(`queue ${showToken(request.queue)} names several queues: enqueue to one queue at a time`)
+  if (request.queue.includes(','))
+    throw usageError(`queue ${showToken(request.queue)} names several queues: enqueue to one queue at a time`)
   if (!request.className || /[\s\p{Cc}]/u.test(request.className))
-    throw usageError(`bad job class ${showToken(request.className)}: give a class name such as SendEmail or Mailer::Deliver`)
+    throw usageError(
+      `bad job class ${showToken(request.className)}: give a class name such as SendEmail or Mailer::Deliver`,
+    )
   const count = request.count ?? 1
   if (!Number.isInteger(count) || count < 1 || count > MAX_ENQUEUE_COUNT)
     throw usageError(`bad --count ${count}: use a whole number from 1 to ${MAX_ENQUEUE_COUNT}`)
-  if (!request.namespace || /[\s\p{Cc}]/u.test(request.namespace)) throw usageError(`bad namespace ${showToken(request.namespace)}`)
+  if (!request.namespace || /[\s\p{Cc}]/u.test(request.namespace))
+    throw usageError(`bad namespace ${showToken(request.namespace)}`)
   checkRedisUrl(request.url)
   return count
 }
@@ -79,7 +90,8 @@ export async function enqueueJobs(request: EnqueueRequest): Promise<EnqueueResul
   const redis = await connectOnce(request.url)
   try {
     const pipeline = redis.pipeline().sadd(keys.queues, request.queue)
-    for (let left = count; left > 0; left -= PUSH_BATCH) pipeline.rpush(keys.queue(request.queue), ...Array(Math.min(left, PUSH_BATCH)).fill(job))
+    for (let left = count; left > 0; left -= PUSH_BATCH)
+      pipeline.rpush(keys.queue(request.queue), ...Array(Math.min(left, PUSH_BATCH)).fill(job))
     const replies = (await pipeline.exec()) ?? []
     const failed = replies.find(([error]) => error)
     if (failed) throw failed[0]

@@ -41,12 +41,22 @@ function filterBacktrace(stack: string | undefined): string[] {
 export function describeError(error: unknown): { exception: string; error: string; backtrace: string[] } {
   if (error instanceof RubyError) return { exception: error.rubyClass, error: error.message, backtrace: [] }
   if (error instanceof Error)
-    return { exception: error.name || error.constructor.name || 'Error', error: error.message, backtrace: filterBacktrace(error.stack) }
+    return {
+      exception: error.name || error.constructor.name || 'Error',
+      error: error.message,
+      backtrace: filterBacktrace(error.stack),
+    }
   return { exception: 'Error', error: String(error), backtrace: [] }
 }
 
 // One `resque:failed` entry, with Ruby's field names in Ruby's order.
-export function formatFailure(options: { payload: unknown; error: unknown; worker: string; queue: string; at?: Date }): string {
+export function formatFailure(options: {
+  payload: unknown
+  error: unknown
+  worker: string
+  queue: string
+  at?: Date
+}): string {
   const { exception, error, backtrace } = describeError(options.error)
   return JSON.stringify({
     failed_at: formatFailedAt(options.at),

@@ -16,9 +16,12 @@ export function checkJobsPath(file: string): string {
   } catch {
     throw usageError(`jobs module ${absolute} not found: pass --jobs the path of a .js, .mjs or .cjs file`)
   }
-  if (!stat.isFile()) throw usageError(`jobs module ${absolute} is not a file: pass --jobs a .js, .mjs or .cjs file`)
+  if (!stat.isFile())
+    throw usageError(`jobs module ${absolute} is not a file: pass --jobs a .js, .mjs or .cjs file`)
   if (!JOB_MODULE_EXTENSIONS.includes(path.extname(absolute)))
-    throw usageError(`jobs module ${absolute} is not a .js, .mjs or .cjs file: rename it or point --jobs at its compiled output`)
+    throw usageError(
+      `jobs module ${absolute} is not a .js, .mjs or .cjs file: rename it or point --jobs at its compiled output`,
+    )
   return absolute
 }
 
@@ -56,7 +59,10 @@ export async function loadJobs(file: string): Promise<Map<string, Perform>> {
   try {
     namespace = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>
   } catch (error) {
-    const first = errorMessage(error).split('\n').find((line) => line.trim() !== '') ?? 'it threw'
+    const first =
+      errorMessage(error)
+        .split('\n')
+        .find((line) => line.trim() !== '') ?? 'it threw'
     throw usageError(`jobs module ${absolute} failed to load: ${first}; fix it, then start again`)
   }
   const jobs = collectJobs(namespace)

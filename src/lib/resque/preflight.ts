@@ -26,9 +26,20 @@ function checkJobsModule(file: string, cwd: string): Promise<void> {
       { cwd, timeout: JOBS_LOAD_TIMEOUT_MS, killSignal: 'SIGKILL' },
       (error, _stdout, stderr) => {
         if (!error) return resolve()
-        const line = String(stderr).split('\n').find((l) => l.trim() !== '')
-        if (error.killed) reject(new RpdError(`jobs module ${file} did not finish loading in ${JOBS_LOAD_TIMEOUT_MS / 1000} s`))
-        else reject(new RpdError(line ?? `jobs module ${file} failed to load: ${error.message}`, error.code === EXIT_USAGE ? EXIT_USAGE : 1))
+        const line = String(stderr)
+          .split('\n')
+          .find((l) => l.trim() !== '')
+        if (error.killed)
+          reject(
+            new RpdError(`jobs module ${file} did not finish loading in ${JOBS_LOAD_TIMEOUT_MS / 1000} s`),
+          )
+        else
+          reject(
+            new RpdError(
+              line ?? `jobs module ${file} failed to load: ${error.message}`,
+              error.code === EXIT_USAGE ? EXIT_USAGE : 1,
+            ),
+          )
       },
     )
   })

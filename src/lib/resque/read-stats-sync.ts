@@ -13,10 +13,17 @@ export type ResqueStatsResult = { stats: ResqueStats } | { error: string }
 
 // `status` is synchronous, so the Redis reads run in a worker thread while this thread waits for its answer.
 // Only pools with a Redis URL get here, so plain `status` never loads ioredis.
-export function readResqueStatsSync(url: string, namespace: string, timeoutMs = STATS_TIMEOUT_MS): ResqueStatsResult {
+export function readResqueStatsSync(
+  url: string,
+  namespace: string,
+  timeoutMs = STATS_TIMEOUT_MS,
+): ResqueStatsResult {
   const done = new Int32Array(new SharedArrayBuffer(4))
   const { port1, port2 } = new MessageChannel()
-  const worker = new Worker(STATS_THREAD, { workerData: { url, namespace, timeoutMs, done, port: port2 }, transferList: [port2] })
+  const worker = new Worker(STATS_THREAD, {
+    workerData: { url, namespace, timeoutMs, done, port: port2 },
+    transferList: [port2],
+  })
   worker.unref()
   // A thread that cannot start shows as the timeout below, not as a crash after the status is printed.
   worker.on('error', () => undefined)

@@ -8,7 +8,11 @@ export interface ResqueStats {
   failed: number
 }
 
-export async function readResqueStats(url: string, namespace: string, timeoutMs?: number): Promise<ResqueStats> {
+export async function readResqueStats(
+  url: string,
+  namespace: string,
+  timeoutMs?: number,
+): Promise<ResqueStats> {
   const keys = new ResqueKeys(namespace)
   const redis = await connectOnce(url, timeoutMs, '')
   try {

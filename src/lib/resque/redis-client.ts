@@ -34,7 +34,9 @@ export async function connectOnce(
     return client
   } catch (error) {
     client.disconnect()
-    throw new RpdError(`cannot reach Redis at ${redactUrl(url)}: ${describeRedisError(reason ?? error)}${hint}`)
+    throw new RpdError(
+      `cannot reach Redis at ${redactUrl(url)}: ${describeRedisError(reason ?? error)}${hint}`,
+    )
   }
 }
 

@@ -49,7 +49,15 @@ export class WorkerRegistry {
     const multi = this.redis.multi()
     if (failure)
       multi
-        .rpush(this.keys.failed, formatFailure({ payload: working.payload, error: failure.error, worker: this.id, queue: working.queue }))
+        .rpush(
+          this.keys.failed,
+          formatFailure({
+            payload: working.payload,
+            error: failure.error,
+            worker: this.id,
+            queue: working.queue,
+          }),
+        )
         .incrby(this.keys.stat('failed'), 1)
         .incrby(this.keys.stat('failed', this.id), 1)
     multi
@@ -65,7 +73,10 @@ export class WorkerRegistry {
     const working = parseWorkingOn(text)
     const multi = this.redis.multi()
     if (working)
-      multi.rpush(this.keys.failed, formatFailure({ payload: working.payload, error, worker: this.id, queue: working.queue }))
+      multi.rpush(
+        this.keys.failed,
+        formatFailure({ payload: working.payload, error, worker: this.id, queue: working.queue }),
+      )
     multi
       .srem(this.keys.workers, this.id)
       .del(this.keys.worker(this.id))

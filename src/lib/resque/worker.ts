@@ -103,7 +103,9 @@ export class ResqueWorker {
         reserved = await this.reserve()
       } catch (error) {
         if (this.shutdown) break
-        this.options.say(`cannot poll ${this.polled.join(',') || this.options.group}: ${describeRedisError(error)}; retrying`)
+        this.options.say(
+          `cannot poll ${this.polled.join(',') || this.options.group}: ${describeRedisError(error)}; retrying`,
+        )
         await this.nap(ERROR_BACKOFF_MS)
         continue
       }
@@ -121,7 +123,9 @@ export class ResqueWorker {
   stopGracefully(reason: string): void {
     if (this.shutdown) return
     this.shutdown = 'graceful'
-    this.options.say(this.current ? `${reason}: finishing ${this.current.className}, then exiting` : `${reason}: exiting`)
+    this.options.say(
+      this.current ? `${reason}: finishing ${this.current.className}, then exiting` : `${reason}: exiting`,
+    )
     this.wakeNap?.()
     // With Redis away and no job to finish, waiting for Redis would only delay the exit.
     if (!this.current && this.redis.status !== 'ready') void this.stopNow(reason)
@@ -156,10 +160,17 @@ export class ResqueWorker {
     const current = this.current
     const interrupted = current && !current.recorded ? current : undefined
     if (interrupted) interrupted.recorded = true
-    this.options.say(interrupted ? `${reason}: stopping now; ${interrupted.className} is recorded as failed` : `${reason}: exiting`)
+    this.options.say(
+      interrupted
+        ? `${reason}: stopping now; ${interrupted.className} is recorded as failed`
+        : `${reason}: exiting`,
+    )
     if (!interrupted) return this.unregister()
     try {
-      await withDeadline(this.registry.finishJob(interrupted.working, { error: interruptedJob() }), SHUTDOWN_REDIS_TIMEOUT_MS)
+      await withDeadline(
+        this.registry.finishJob(interrupted.working, { error: interruptedJob() }),
+        SHUTDOWN_REDIS_TIMEOUT_MS,
+      )
     } catch (error) {
       this.options.say(`cannot record the interrupted job in Redis: ${describeRedisError(error)}`)
     }
@@ -181,7 +192,8 @@ export class ResqueWorker {
 
   // Resque's reserve: the first job found, trying each queue in order (globs re-read from resque:queues each time).
   private async reserve(): Promise<Reserved | undefined> {
-    if (hasGlobs(this.patterns)) this.polled = resolveQueues(this.patterns, await this.redis.smembers(this.keys.queues))
+    if (hasGlobs(this.patterns))
+      this.polled = resolveQueues(this.patterns, await this.redis.smembers(this.keys.queues))
     for (const queue of this.polled) {
       const text = await this.redis.lpop(this.keys.queue(queue))
       if (text !== null) return { queue, text }
@@ -192,7 +204,8 @@ export class ResqueWorker {
   private async work({ queue, text }: Reserved): Promise<void> {
     const since = new Date()
     const payload = parsePayload(text)
-    const className = typeof payload === 'object' && typeof payload.class === 'string' ? payload.class : 'No Name'
+    const className =
+      typeof payload === 'object' && typeof payload.class === 'string' ? payload.class : 'No Name'
     const working = await this.registry.setWorkingOn(queue, payload, since)
     const current: CurrentJob = { working, className, since, recorded: false }
     this.current = current
@@ -221,7 +234,8 @@ export class ResqueWorker {
   }
 
   private async perform(payload: JobPayload | string): Promise<void> {
-    if (typeof payload === 'string') throw new RubyError('JSON::ParserError', `unexpected token in job ${payload.slice(0, 80)}`)
+    if (typeof payload === 'string')
+      throw new RubyError('JSON::ParserError', `unexpected token in job ${payload.slice(0, 80)}`)
     const perform = this.options.jobs.get(payload.class)
     if (!perform) throw unknownJobClass(String(payload.class))
     const args = Array.isArray(payload.args) ? payload.args : payload.args == null ? [] : [payload.args]
