@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -131,11 +131,17 @@ describe('the built-in Resque worker', () => {
     expect(await redis.get('resque:stat:processed')).toBe('1')
     expect(await redis.get(`resque:stat:processed:${id}`)).toBe('1')
 
-    // After exit: nothing of the worker is left, only the queue list and the global counter.
+    // After exit: nothing of the worker is left, only the queue list, the global counter and Resque's
+    // pruning lock (taken at startup, it expires by itself).
     const stopped = await rpd(['stop', '--state-dir', dir])
     expect(stopped.exitCode).toBe(0)
     expect(alive(pid)).toBe(false)
-    expect((await redis.keys('resque:*')).sort()).toEqual(['resque:queues', 'resque:stat:processed'])
+    expect((await redis.keys('resque:*')).sort()).toEqual([
+      'resque:pruning_dead_workers_in_progress',
+      'resque:queues',
+      'resque:stat:processed',
+    ])
+    expect(await redis.ttl('resque:pruning_dead_workers_in_progress')).toBeGreaterThan(0)
     expect(await redis.smembers('resque:queues')).toEqual(['foo'])
   })
 
@@ -161,6 +167,57 @@ describe('the built-in Resque worker', () => {
     expect((await redis.smembers('resque:workers')).sort()).toEqual(
       s.workers.map((w) => workerId(w.pid, w.queues)).sort(),
     )
+  })
+
+  it('prunes at startup, as Ruby Resque does, registrations that dead workers left behind', async () => {
+    const deadPid = spawnSync('true').pid
+    const [now] = await redis.time()
+    const iso = (secondsAgo: number) =>
+      new Date((Number(now) - secondsAgo) * 1000).toISOString().replace(/\.\d+Z$/, '+00:00')
+    const ghost = workerId(deadPid, 'foo')
+    const silent = 'elsewhere:4242:bar'
+    const elsewhere = 'elsewhere:4343:foo'
+    const otherQueues = workerId(deadPid, 'baz')
+    await redis.sadd('resque:workers', ghost, silent, elsewhere, otherQueues)
+    const working = {
+      queue: 'foo',
+      run_at: '2026-11-27T23:22:23Z',
+      payload: { class: 'Record', args: ['lost'] },
+    }
+    await redis.set(`resque:worker:${ghost}`, JSON.stringify(working))
+    await redis.hset(
+      'resque:workers:heartbeat',
+      ghost,
+      iso(10),
+      silent,
+      iso(600),
+      elsewhere,
+      iso(10),
+      otherQueues,
+      iso(10),
+    )
+    const dir = newStateDir()
+    const s = await startBuiltin(dir, ['foo=1'])
+    const id = workerId(s.workers[0].pid, 'foo')
+    // Kept: a worker elsewhere with a fresh heartbeat, and one of this host for other queues (another program's).
+    await waitFor(
+      async () =>
+        (await redis.smembers('resque:workers')).sort().join(' ') ===
+        [elsewhere, id, otherQueues].sort().join(' '),
+      'the dead registrations to be pruned',
+    )
+    await waitFor(async () => (await redis.llen('resque:failed')) === 1, "the dead worker's job to be failed")
+    expect((await failures())[0]).toMatchObject({
+      payload: working.payload,
+      exception: 'Resque::DirtyExit',
+      error: 'Job still being processed',
+      worker: ghost,
+      queue: 'foo',
+    })
+    expect(Object.keys(await redis.hgetall('resque:workers:heartbeat')).sort()).toEqual(
+      [elsewhere, id, otherQueues].sort(),
+    )
+    expect(logOf(dir)).toContain(`Pruning dead worker: ${ghost}`)
   })
 
   it('records a failing job in resque:failed with every Ruby field, and an unknown class as NameError', async () => {

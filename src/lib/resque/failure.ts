@@ -24,6 +24,11 @@ export class RubyError extends Error {
 export const unknownJobClass = (name: string) => new RubyError('NameError', `uninitialized constant ${name}`)
 export const interruptedJob = () => new RubyError('Resque::TermException', 'SIGTERM')
 export const abandonedJob = () => new RubyError('Resque::DirtyExit', 'Job still being processed')
+export const silentWorker = (id: string, job: string | undefined) =>
+  new RubyError(
+    'Resque::PruneDeadWorkerDirtyExit',
+    `Worker ${id} did not gracefully exit while processing ${job ?? '<Unknown Job>'}`,
+  )
 
 const RESQUE_DIR = path.dirname(fileURLToPath(import.meta.url))
 

@@ -41,6 +41,11 @@ export class ResqueKeys {
   get failed(): string {
     return this.key('failed')
   }
+
+  // Held (SET NX EX) by the worker pruning dead registrations, so a starting pool prunes once, not once per worker.
+  get pruningLock(): string {
+    return this.key('pruning_dead_workers_in_progress')
+  }
 }
 
 // A queue group as Resque's QUEUE= reads it: split on commas, each name stripped.

@@ -68,9 +68,17 @@ export class WorkerRegistry {
   }
 
   // Resque's unregister_worker: a job still recorded as in progress is failed, then every trace of the worker goes.
+  // The job record is taken with GET+DEL in one transaction, so of two cleaners (the master, a starting worker's
+  // pruning) only one records the failure.
   async unregister(error: unknown = abandonedJob()): Promise<WorkingOn | undefined> {
-    const text = await this.redis.get(this.keys.worker(this.id))
-    const working = parseWorkingOn(text)
+    const taken = await this.redis
+      .multi()
+      .get(this.keys.worker(this.id))
+      .del(this.keys.worker(this.id))
+      .exec()
+    const failedStep = taken?.find(([stepError]) => stepError)
+    if (failedStep) throw failedStep[0]
+    const working = parseWorkingOn((taken?.[0]?.[1] as string | null) ?? null)
     const multi = this.redis.multi()
     if (working)
       multi.rpush(
@@ -79,7 +87,6 @@ export class WorkerRegistry {
       )
     multi
       .srem(this.keys.workers, this.id)
-      .del(this.keys.worker(this.id))
       .del(this.keys.workerStarted(this.id))
       .hdel(this.keys.heartbeats, this.id)
       .del(this.keys.stat('processed', this.id))

@@ -2,6 +2,7 @@ import os from 'node:os'
 import type { Redis } from 'ioredis'
 import { errorMessage } from '../errors.js'
 import type { WorkerMessage } from '../worker-messages.js'
+import { pruneDeadWorkers } from './dead-workers.js'
 import { RubyError, describeError, interruptedJob, unknownJobClass, type JobPayload } from './failure.js'
 import type { Perform } from './jobs-module.js'
 import { formatWorkerId, parseQueueList, type ResqueKeys } from './keys.js'
@@ -52,6 +53,7 @@ export class ResqueWorker {
   readonly id: string
   private readonly redis: Redis
   private readonly keys: ResqueKeys
+  private readonly hostname: string
   private readonly patterns: string[]
   private readonly registry: WorkerRegistry
   private readonly pollIntervalMs: number
@@ -73,7 +75,8 @@ export class ResqueWorker {
     this.redis = options.redis
     this.keys = options.keys
     this.patterns = parseQueueList(options.group)
-    this.id = formatWorkerId(options.hostname ?? os.hostname(), process.pid, options.group)
+    this.hostname = options.hostname ?? os.hostname()
+    this.id = formatWorkerId(this.hostname, process.pid, options.group)
     this.registry = new WorkerRegistry(this.redis, this.keys, this.id)
     this.pollIntervalMs = options.pollIntervalMs ?? POLL_INTERVAL_MS
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS
@@ -92,6 +95,7 @@ export class ResqueWorker {
     this.options.say(`Starting worker ${this.id}`)
     this.options.notify({ type: 'ready', workerId: this.id })
     this.startHeartbeat()
+    void this.pruneDeadWorkers()
     while (!this.shutdown) {
       if (this.paused) {
         setProcline('Paused')
@@ -240,6 +244,20 @@ export class ResqueWorker {
     if (!perform) throw unknownJobClass(String(payload.class))
     const args = Array.isArray(payload.args) ? payload.args : payload.args == null ? [] : [payload.args]
     await perform(...args)
+  }
+
+  // Like a Ruby worker at startup, clean up registrations that dead workers left (e.g. while Redis was away).
+  private async pruneDeadWorkers(): Promise<void> {
+    try {
+      const pruned = await pruneDeadWorkers(this.redis, this.keys, {
+        id: this.id,
+        hostname: this.hostname,
+        queues: this.patterns,
+      })
+      for (const id of pruned) this.options.say(`Pruning dead worker: ${id}`)
+    } catch (error) {
+      this.options.say(`cannot prune dead workers: ${describeRedisError(error)}`)
+    }
   }
 
   private startHeartbeat(): void {
