@@ -436,6 +436,27 @@ describe('the built-in worker without Redis', () => {
       await second?.stop()
     }
   })
+
+  it('stops when asked while Redis is down, instead of waiting for Redis', async () => {
+    const own = await startRedis()
+    const stopOwn = once(own.stop)
+    try {
+      const dir = newStateDir()
+      const s = await startBuiltin(dir, ['foo=1'], own.url)
+      const pid = s.workers[0].pid
+      await stopOwn()
+      await waitFor(
+        () => logOf(dir).includes(`foo[${pid}]: lost Redis at ${own.url}`),
+        'the worker to notice',
+      )
+      const stopped = await rpd(['stop', '--state-dir', dir])
+      expect(stopped.exitCode).toBe(0)
+      expect(alive(pid)).toBe(false)
+      expect(stopped.stdout).toContain(`foo[${pid}]: QUIT: exiting`)
+    } finally {
+      await stopOwn()
+    }
+  })
 })
 
 // The Redis helper's stop() waits for an exit event, so it must run only once per server.

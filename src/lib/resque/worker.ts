@@ -70,6 +70,9 @@ export class ResqueWorker {
   private heartbeatTimer?: NodeJS.Timeout
   private heartbeatInFlight = false
   private wakeNap?: () => void
+  private resolveStoppedNow!: (code: number) => void
+  // Settles when an immediate stop is done, even if the loop is still waiting on a job or on Redis.
+  private readonly stoppedNow = new Promise<number>((resolve) => (this.resolveStoppedNow = resolve))
 
   constructor(private readonly options: WorkerOptions) {
     this.redis = options.redis
@@ -84,7 +87,11 @@ export class ResqueWorker {
   }
 
   // Registers, works until asked to stop, unregisters; resolves with the exit code.
-  async run(): Promise<number> {
+  run(): Promise<number> {
+    return Promise.race([this.loop(), this.stoppedNow])
+  }
+
+  private async loop(): Promise<number> {
     setStartingTitle()
     this.watchRedis()
     // Set first: a stop during registration must unregister, or a half-registered worker would stay behind.
@@ -137,7 +144,10 @@ export class ResqueWorker {
 
   // TERM or INT: stop at once; the interrupted job is recorded as failed, as Resque does. Resolves with the exit code.
   stopNow(reason: string): Promise<number> {
-    this.stopNowResult ??= this.abandon(reason)
+    this.stopNowResult ??= this.abandon(reason).then((code) => {
+      this.resolveStoppedNow(code)
+      return code
+    })
     return this.stopNowResult
   }
 
@@ -165,11 +175,11 @@ export class ResqueWorker {
     const interrupted = current && !current.recorded ? current : undefined
     if (interrupted) interrupted.recorded = true
     this.options.say(
-      interrupted
-        ? `${reason}: stopping now; ${interrupted.className} is recorded as failed`
-        : `${reason}: exiting`,
+      interrupted ? `${reason}: stopping now, interrupting ${interrupted.className}` : `${reason}: exiting`,
     )
-    if (!interrupted) return this.unregister()
+    // With Redis away the job stays in resque:worker:ID, and whoever cleans up later (the master, a starting
+    // worker's pruning) records it as failed.
+    if (!interrupted || this.redisLost) return this.unregister()
     try {
       await withDeadline(
         this.registry.finishJob(interrupted.working, { error: interruptedJob() }),
@@ -185,6 +195,11 @@ export class ResqueWorker {
     this.unregistering = true
     clearInterval(this.heartbeatTimer)
     if (!this.registered) return 0
+    // Lost already: waiting for the deadline would only delay the exit. Exit 1 asks the master to clean up.
+    if (this.redisLost) {
+      this.options.say(`cannot unregister ${this.id}: Redis is away; the master removes it`)
+      return 1
+    }
     try {
       await withDeadline(this.registry.unregister(), SHUTDOWN_REDIS_TIMEOUT_MS)
       return 0
