@@ -10,6 +10,7 @@ Each ARG is parsed as JSON when it is valid JSON (3, true, {"id":1}, "x"), else 
 Redis: --redis, else $REDIS_URL, else the pool's saved Redis, else redis://127.0.0.1:6379.`
 
   static strict = false
+  static usage = '<%= command.id %> QUEUE CLASS [ARG...] [--count N] [--redis URL] [--namespace NAME]'
   static args = {
     queue: Args.string({ description: 'the queue to push to' }),
     class: Args.string({ description: 'the job class (a key of the jobs module)' }),
