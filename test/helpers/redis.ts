@@ -40,6 +40,7 @@ export async function startRedis(port?: number): Promise<RedisServer> {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     })
+    probe.on('error', () => undefined)
     try {
       await probe.connect()
       return (await probe.ping()) === 'PONG'
@@ -53,12 +54,14 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     process: child,
     client: () => {
       const client = new Redis(chosen, '127.0.0.1')
+      client.on('error', () => undefined)
       clients.push(client)
       return client
     },
     stop: async () => {
       for (const client of clients) client.disconnect()
-      if (child.exitCode === null) {
+      // Killed by signal, exitCode stays null: signalCode tells that it already ended.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve))
         child.kill('SIGKILL')
         await exited
