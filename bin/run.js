@@ -2,7 +2,7 @@
 const args = process.argv.slice(2)
 if (args[0] === 'status') {
   const { runStatusFast } = await import('../dist/status-fast.js')
-  const code = runStatusFast(args.slice(1))
+  const code = await runStatusFast(args.slice(1))
   if (code !== undefined) process.exit(code)
 }
 

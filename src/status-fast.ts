@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { reportStatus } from './lib/pool-status.js'
 import { resolveStateDir } from './lib/state-dir.js'
 
-export function runStatusFast(args: string[]): number | undefined {
+export async function runStatusFast(args: string[]): Promise<number | undefined> {
   let values: { json?: boolean; 'state-dir'?: string }
   try {
     values = parseArgs({
@@ -17,7 +17,7 @@ export function runStatusFast(args: string[]): number | undefined {
   }
   const lines: string[] = []
   try {
-    const code = reportStatus(resolveStateDir(values['state-dir']), values.json ?? false, (line) =>
+    const code = await reportStatus(resolveStateDir(values['state-dir']), values.json ?? false, (line) =>
       lines.push(line),
     )
     process.stdout.write(lines.map((line) => `${line}\n`).join(''))

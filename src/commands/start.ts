@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
 import { startPool } from '../lib/start-pool.js'
-import { formatStatus, readPoolStatus } from '../lib/pool-status.js'
+import { formatStatus, readFullStatus } from '../lib/pool-status.js'
 
 export default class Start extends BaseCommand {
   static summary = 'Start a pool: a detached master keeping COUNT workers per queue group.'
@@ -57,6 +57,6 @@ exits 0 once every worker has started.`
     )
     if (flags['no-wait']) return this.log(`started master ${master.pid}`)
     this.log('')
-    formatStatus(readPoolStatus(dir)).forEach((line) => this.log(line))
+    formatStatus(await readFullStatus(dir)).forEach((line) => this.log(line))
   }
 }

@@ -10,7 +10,7 @@ export default class Status extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Status)
-    const code = reportStatus(this.stateDir(flags['state-dir']), flags.json, this.print)
+    const code = await reportStatus(this.stateDir(flags['state-dir']), flags.json, this.print)
     if (code) this.exit(code)
   }
 }

@@ -12,7 +12,7 @@ import {
 } from './process-identity.js'
 import { DEFAULT_NAMESPACE } from './resque/keys.js'
 import { redactUrl } from './resque/redis-url.js'
-import { type ResqueStatsResult, readResqueStatsSync } from './resque/read-stats-sync.js'
+import type { ResqueStatsResult } from './resque/read-stats.js'
 import { type StatePaths, inspectStateDir, statePaths } from './state-dir.js'
 import { type StatusFile, type WorkerStatus, readStatusFile } from './status-file.js'
 
@@ -36,6 +36,18 @@ export interface PoolStatus {
   found?: string
   // Workers a dead master left behind, still alive (verified by pid and start time).
   leftovers: WorkerStatus[]
+}
+
+// The status plus, for a pool of built-in workers, Resque's queue depths and totals read from Redis.
+// ioredis is loaded only for such pools, so plain `status` stays light.
+export async function readFullStatus(dir: string): Promise<PoolStatus> {
+  const status = readPoolStatus(dir)
+  if (!status.running || !status.redisUrl) return status
+  const { readResqueStatsSafely } = await import('./resque/read-stats.js')
+  return {
+    ...status,
+    resque: await readResqueStatsSafely(status.redisUrl, status.namespace || DEFAULT_NAMESPACE),
+  }
 }
 
 // Live workers a dead master left behind, named in its last status.json: same pid and start time,
@@ -94,9 +106,6 @@ export function readPoolStatus(dir: string): PoolStatus {
     paused: status.paused,
     redisUrl: status.redis,
     namespace: status.namespace,
-    ...(status.redis
-      ? { resque: readResqueStatsSync(status.redis, status.namespace || DEFAULT_NAMESPACE) }
-      : {}),
   }
 }
 
@@ -190,8 +199,12 @@ export function drawProcessTree(rootPid: number, workers: readonly WorkerStatus[
 }
 
 // What `rpd status [--json]` prints; returns the exit code (0 running, 3 not).
-export function reportStatus(dir: string, json: boolean, write: (line: string) => void): number {
-  const status = readPoolStatus(dir)
+export async function reportStatus(
+  dir: string,
+  json: boolean,
+  write: (line: string) => void,
+): Promise<number> {
+  const status = await readFullStatus(dir)
   if (json) write(JSON.stringify(statusJson(status), null, 2))
   else formatStatus(status).forEach((line) => write(line))
   return status.running ? 0 : EXIT_NOT_RUNNING

@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js'
 import { ResqueKeys } from './keys.js'
 import { connectOnce } from './redis-client.js'
 
@@ -29,5 +30,29 @@ export async function readResqueStats(
     return { queues, processed: values[names.length], failed: values[names.length + 1] }
   } finally {
     redis.disconnect()
+  }
+}
+
+export type ResqueStatsResult = { stats: ResqueStats } | { error: string }
+
+// `status` waits at most this long for Redis, then shows it as unreachable.
+export const STATS_TIMEOUT_MS = 1_500
+
+// The stats, or the reason they could not be read; never hangs longer than the timeout.
+export async function readResqueStatsSafely(
+  url: string,
+  namespace: string,
+  timeoutMs = STATS_TIMEOUT_MS,
+): Promise<ResqueStatsResult> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs / 1000} s`)), timeoutMs)
+  })
+  try {
+    return { stats: await Promise.race([readResqueStats(url, namespace, timeoutMs), deadline]) }
+  } catch (error) {
+    return { error: errorMessage(error) }
+  } finally {
+    clearTimeout(timer)
   }
 }

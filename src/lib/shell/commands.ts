@@ -4,7 +4,7 @@ import { type Formation, parseFormation, sameFormation } from '../formation.js'
 import { compileUntil, showLogs } from '../logs.js'
 import { findMaster } from '../master-pid.js'
 import { updatePool } from '../pool-file.js'
-import { drawProcessTree, formatStatus, readPoolStatus, statusJson } from '../pool-status.js'
+import { drawProcessTree, formatStatus, readFullStatus, readPoolStatus, statusJson } from '../pool-status.js'
 import type { Print } from '../pool-wait.js'
 import { describeFormation, reloadPool, restartPool, scalePool } from '../scale-pool.js'
 import { showConfig } from '../config.js'
@@ -101,7 +101,7 @@ async function startCommand(ctx: ShellContext, call: Call, quiet: boolean): Prom
   if (!started) return
   if (!wait) return call.print(`started master ${started.master.pid}`)
   call.print('')
-  formatStatus(readPoolStatus(ctx.dir)).forEach((line) => call.print(line))
+  formatStatus(await readFullStatus(ctx.dir)).forEach((line) => call.print(line))
 }
 
 async function scaleCommand(ctx: ShellContext, call: Call): Promise<void> {
@@ -162,7 +162,7 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     flagsFrom: ['status'],
     ...NO_ARGS,
     async run(ctx, call) {
-      const status = readPoolStatus(ctx.dir)
+      const status = await readFullStatus(ctx.dir)
       if (call.flags.json)
         JSON.stringify(statusJson(status), null, 2)
           .split('\n')
