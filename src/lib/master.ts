@@ -28,6 +28,8 @@ export const BACKOFF_MAX_MS = 30_000
 export const STABLE_AFTER_MS = 10_000
 // How long a dead worker's pipes may stay open (held by a grandchild) before it is reaped anyway.
 export const OUTPUT_DRAIN_MS = 100
+// How long a stopping master waits for Redis cleanups of workers it reaped.
+export const CLEANUP_WAIT_MS = 5_000
 // Fast shutdown: TERM, then KILL of what is left after this grace.
 export const FAST_GRACE_MS = 10_000
 
@@ -89,6 +91,7 @@ export class Master {
   private readonly identity: ProcessIdentity
   private readonly argv: ReturnType<typeof workerArgv>
   private watcher?: fs.FSWatcher
+  private readonly cleanups = new Set<Promise<void>>()
   private lastStatus?: string
   private lastWriteError?: string
 
@@ -120,6 +123,13 @@ export class Master {
       if (this.shutdown && this.slots.length === 0) break
       await this.nextEvents()
       for (let event = this.events.shift(); event; event = this.events.shift()) this.handle(event)
+    }
+    // Workers killed during shutdown are still being removed from Redis: let that finish (within reason).
+    if (this.cleanups.size) {
+      await Promise.race([
+        Promise.allSettled(this.cleanups),
+        new Promise((resolve) => setTimeout(resolve, CLEANUP_WAIT_MS)),
+      ])
     }
     clearInterval(keepAlive)
     this.watcher?.close()
@@ -403,10 +413,12 @@ export class Master {
   // remove it and fail the job now, as Resque's pruning would. Loaded lazily: pools without Redis never load ioredis.
   private pruneFromRedis(pid: number, group: string): void {
     const dead = { redisUrl: this.pool.redis!, namespace: this.pool.namespace, pid, group }
-    import('./resque/prune-worker.js')
+    const cleanup = import('./resque/prune-worker.js')
       .then(({ pruneDeadWorker }) => pruneDeadWorker(dead))
-      .then((note) => note && this.say(note))
+      .then((note) => void (note && this.say(note)))
       .catch((error) => this.say(`cannot remove worker[${pid}] from Redis: ${errorMessage(error)}`))
+      .finally(() => this.cleanups.delete(cleanup))
+    this.cleanups.add(cleanup)
   }
 
   // A worker that dies young waits longer each time before its next start; one that ran a while starts again at once.
