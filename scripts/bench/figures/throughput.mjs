@@ -1,0 +1,140 @@
+// No-op job throughput against one private redis-server: rpd's built-in workers (4 processes under one master)
+// against node-resque's MultiWorker with 4 task processors in one process. Both are up and polling an empty
+// queue (every 50 ms, Resque's INTERVAL / node-resque's timeout) before N jobs are pushed at once; the rate is
+// taken from LLEN between 90% and 10% of the jobs left, so start-up and the last stragglers do not count.
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
+import { launch } from '../lib/measure.mjs'
+import { CLK_TCK, childrenOf, cpuTicks, waitFor } from '../lib/proc.mjs'
+import { MULTI_WORKER, NOOP_JOBS, Rpd, startRedis } from '../lib/tools.mjs'
+import { performance } from 'node:perf_hooks'
+import { clearTimeout, setTimeout } from 'node:timers'
+
+export const WORKERS = 4
+const QUEUE = 'bench'
+const POLL_MS = 50
+const PUSH_BATCH = 1_000
+const SAMPLE_MS = 20
+const JOB = JSON.stringify({ class: 'Noop', args: [] })
+
+async function pushJobs(redis, count) {
+  const pipeline = redis.pipeline().sadd('resque:queues', QUEUE)
+  for (let left = count; left > 0; left -= PUSH_BATCH)
+    pipeline.rpush(`resque:queue:${QUEUE}`, ...Array(Math.min(left, PUSH_BATCH)).fill(JOB))
+  await pipeline.exec()
+}
+
+// Samples the queue length and the CPU ticks of the given processes until the queue is empty.
+async function drain(redis, count, pids) {
+  const samples = []
+  const deadline = performance.now() + 180_000
+  for (;;) {
+    const len = await redis.llen(`resque:queue:${QUEUE}`)
+    const ticks = pids().map((pid) => cpuTicks(pid) ?? 0)
+    samples.push({ t: performance.now(), len, ticks })
+    if (len === 0) break
+    if (performance.now() > deadline) throw new Error(`${len} of ${count} jobs still queued after 180 s`)
+    await sleep(SAMPLE_MS)
+  }
+  const high = samples.find((s) => s.len <= 0.9 * count)
+  const low = samples.find((s) => s.len <= 0.1 * count)
+  const seconds = (low.t - high.t) / 1000
+  const cpu = (i) => ((low.ticks[i] - high.ticks[i]) / CLK_TCK / seconds) * 100
+  return { rate: (high.len - low.len) / seconds, seconds, cpuPcts: high.ticks.map((_, i) => cpu(i)) }
+}
+
+// Every job must have run and none failed, or the rate would count something other than no-op jobs.
+async function checkProcessed(redis, count, who) {
+  const deadline = performance.now() + 10_000
+  for (;;) {
+    const [processed, failed] = (await redis.mget('resque:stat:processed', 'resque:stat:failed')).map(Number)
+    if (failed > 0) throw new Error(`${who}: ${failed} of the no-op jobs failed`)
+    if (processed >= count) return processed
+    if (performance.now() > deadline)
+      throw new Error(`${who}: only ${processed} of ${count} jobs recorded as processed`)
+    await sleep(50)
+  }
+}
+
+async function runRpd(ctx, redis, url, i) {
+  const rpd = new Rpd(path.join(ctx.tmp, `jobs-rpd-${i}`, 'state'), {
+    env: { INTERVAL: String(POLL_MS / 1000) },
+  })
+  try {
+    await redis.flushall()
+    await rpd.start([`${QUEUE}=${WORKERS}`], ['--jobs', NOOP_JOBS, '--redis', url], { timeoutMs: 60_000 })
+    const master = rpd.masterPid()
+    const workers = childrenOf(master)
+    await sleep(200)
+    await pushJobs(redis, ctx.jobs)
+    const result = await drain(redis, ctx.jobs, () => [master, ...workers])
+    const processed = await checkProcessed(redis, ctx.jobs, 'rpd')
+    await rpd.stop()
+    return {
+      rate: result.rate,
+      seconds: result.seconds,
+      masterCpuPct: result.cpuPcts[0],
+      workersCpuPct: result.cpuPcts.slice(1).reduce((a, b) => a + b, 0),
+      processed,
+    }
+  } finally {
+    await rpd.dispose()
+  }
+}
+
+async function runMultiWorker(ctx, redis, port) {
+  await redis.flushall()
+  const child = launch([
+    process.execPath,
+    MULTI_WORKER,
+    String(port),
+    QUEUE,
+    String(WORKERS),
+    String(POLL_MS),
+  ])
+  let output = ''
+  child.stdout.on('data', (chunk) => (output += chunk))
+  child.stderr.on('data', (chunk) => (output += chunk))
+  const exited = new Promise((resolve) => child.on('exit', resolve))
+  try {
+    await waitFor(() => output.includes('ready') || child.exitCode !== null, {
+      what: 'MultiWorker to start its task processors',
+      timeoutMs: 30_000,
+    })
+    if (!output.includes('ready')) throw new Error(`MultiWorker exited: ${output.trim()}`)
+    await sleep(200)
+    await pushJobs(redis, ctx.jobs)
+    const result = await drain(redis, ctx.jobs, () => [child.pid])
+    const processed = await checkProcessed(redis, ctx.jobs, 'MultiWorker')
+    return { rate: result.rate, seconds: result.seconds, cpuPct: result.cpuPcts[0], processed }
+  } finally {
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    await exited
+    clearTimeout(timer)
+  }
+}
+
+export async function measureThroughput(ctx) {
+  const server = await startRedis(path.join(ctx.tmp, 'redis'))
+  const redis = new Redis(server.url, { maxRetriesPerRequest: 1 })
+  const sample = { rpd: [], multiWorker: [], jobs: ctx.jobs }
+  try {
+    for (let i = 0; i < ctx.runs; i++) {
+      const steps = [
+        async () => sample.rpd.push(await runRpd(ctx, redis, server.url, i)),
+        async () => sample.multiWorker.push(await runMultiWorker(ctx, redis, server.port)),
+      ]
+      if (i % 2) steps.reverse()
+      for (const step of steps) await step()
+      ctx.log(
+        `throughput run ${i + 1}/${ctx.runs}: rpd ${Math.round(sample.rpd.at(-1).rate)} jobs/s, MultiWorker ${Math.round(sample.multiWorker.at(-1).rate)} jobs/s`,
+      )
+    }
+  } finally {
+    redis.disconnect()
+    await server.stop()
+  }
+  return sample
+}
