@@ -11,6 +11,17 @@ export interface WorkingOn {
   payload: JobPayload | string
 }
 
+// KEYS: the queue, resque:worker:ID; ARGV: queue name and run_at, JSON-encoded. The payload is stored as it was
+// queued when it is JSON (as Ruby re-encodes it), else as a JSON string of its text.
+const RESERVE_SCRIPT = `
+local job = redis.call('LPOP', KEYS[1])
+if not job then return false end
+local payload = job
+if not pcall(cjson.decode, job) then payload = cjson.encode(job) end
+redis.call('SET', KEYS[2], '{"queue":' .. ARGV[1] .. ',"run_at":' .. ARGV[2] .. ',"payload":' .. payload .. '}')
+return job
+`
+
 // One worker's registration in Redis, written the way Ruby Resque writes it.
 export class WorkerRegistry {
   constructor(
@@ -34,10 +45,23 @@ export class WorkerRegistry {
     await this.redis.hset(this.keys.heartbeats, this.id, formatLocalIso8601(new Date(Number(seconds) * 1000)))
   }
 
-  async setWorkingOn(queue: string, payload: JobPayload | string, at: Date): Promise<WorkingOn> {
-    const working: WorkingOn = { queue, run_at: formatUtcIso8601(at), payload }
-    await this.redis.set(this.keys.worker(this.id), JSON.stringify(working))
-    return working
+  // Resque's reserve and working_on in one atomic step: LPOP the job and record it in resque:worker:ID.
+  // Done as two commands, a worker killed between them would take the job with it and leave no trace.
+  async reserve(queue: string, at: Date): Promise<string | null> {
+    const text = await this.redis.eval(
+      RESERVE_SCRIPT,
+      2,
+      this.keys.queue(queue),
+      this.keys.worker(this.id),
+      JSON.stringify(queue),
+      JSON.stringify(formatUtcIso8601(at)),
+    )
+    return typeof text === 'string' ? text : null
+  }
+
+  // The record reserve() stored, as an object (the payload parsed when it is JSON).
+  workingOn(queue: string, payload: JobPayload | string, at: Date): WorkingOn {
+    return { queue, run_at: formatUtcIso8601(at), payload }
   }
 
   async restoreWorkingOn(working: WorkingOn): Promise<void> {

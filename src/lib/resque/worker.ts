@@ -46,6 +46,7 @@ interface CurrentJob {
 interface Reserved {
   queue: string
   text: string
+  since: Date
 }
 
 // A Resque worker that Redis cannot tell from a Ruby one: one job at a time, polled with LPOP queue by queue.
@@ -214,18 +215,18 @@ export class ResqueWorker {
     if (hasGlobs(this.patterns))
       this.polled = resolveQueues(this.patterns, await this.redis.smembers(this.keys.queues))
     for (const queue of this.polled) {
-      const text = await this.redis.lpop(this.keys.queue(queue))
-      if (text !== null) return { queue, text }
+      const since = new Date()
+      const text = await this.registry.reserve(queue, since)
+      if (text !== null) return { queue, text, since }
     }
     return undefined
   }
 
-  private async work({ queue, text }: Reserved): Promise<void> {
-    const since = new Date()
+  private async work({ queue, text, since }: Reserved): Promise<void> {
     const payload = parsePayload(text)
     const className =
       typeof payload === 'object' && typeof payload.class === 'string' ? payload.class : 'No Name'
-    const working = await this.registry.setWorkingOn(queue, payload, since)
+    const working = this.registry.workingOn(queue, payload, since)
     const current: CurrentJob = { working, className, since, recorded: false }
     this.current = current
     const known = this.options.jobs.has(className) ? className : 'No Name'
