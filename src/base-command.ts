@@ -26,12 +26,20 @@ export abstract class BaseCommand extends Command {
     const parse = isParseError(error)
     const exit = error instanceof RpdError ? error.exit : parse ? EXIT_USAGE : (error.oclif?.exit ?? 1)
     if (exit === 0) return
-    const line = error.message.split('\n').find((l) => l.trim() !== '') ?? String(error)
     process.stderr.write(
-      `rpd: ${line.replace(/^\s*(Error:\s*)?/, '').trim()}${parse ? `; see rpd ${this.id ?? ''} --help` : ''}\n`,
+      `rpd: ${oneLine(error.message)}${parse ? `; see rpd ${this.id ?? ''} --help` : ''}\n`,
     )
     process.exit(exit)
   }
+}
+
+// oclif's messages span lines ("Parsing --timeout\n\tExpected an integer ..."): keep them as one line.
+export function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .map((line) => line.replace(/^\s*(Error:\s*)?/, '').trim())
+    .filter((line) => line && !/^See more help with/.test(line))
+    .join(': ')
 }
 
 // oclif's flag and argument parse errors carry the parse that failed.

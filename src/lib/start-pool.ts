@@ -123,17 +123,20 @@ export interface StartResult {
 // Starts a pool: writes pool.yml, launches the detached master and (unless wait is false) follows its log
 // until every worker has started.
 export async function startPool(dir: string, options: StartOptions, print: Print): Promise<StartResult> {
+  // Bad input is refused before anything is created or looked up.
+  if (options.specs?.length) parseFormation(options.specs)
+  if (options.stopSignal) parseSignal(options.stopSignal)
   const paths = ensureStateDir(dir)
   const since = Date.now()
   const launched = await withPoolLock(paths, async () => {
-    const lookup = findMaster(paths)
-    if (lookup.running)
-      throw new RpdError(`already running (pid ${lookup.master.pid}): see rpd status, or rpd stop first`)
     const saved = readPool(paths)
     const pool = choosePool(options, saved, print)
     await options.preflight?.(pool)
     // Built-in workers need their jobs module and Redis: fail here with one clear line, not in a respawn loop.
     if (pool.jobs) await (await import('./resque/preflight.js')).checkBuiltinPool(pool)
+    const lookup = findMaster(paths)
+    if (lookup.running)
+      throw new RpdError(`already running (pid ${lookup.master.pid}): see rpd status, or rpd stop first`)
     if (lookup.found) print(`found ${lookup.found}: starting afresh`)
     const leftovers = findLeftovers(readStatusFile(paths), paths.dir)
     if (leftovers.length) {
