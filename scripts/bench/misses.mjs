@@ -1,4 +1,172 @@
-// Why a target was missed in this run and what would reach it, for the report. Filled in per figure.
-export function explainMiss(id) {
-  return `No analysis is written for ${id} yet.`
+// For each missed target: where the time (or CPU) went in this run, from the run's own measurements, and what
+// in rpd would reach the target.
+import { median } from './lib/measure.mjs'
+
+const ms = (v) => (Number.isFinite(v) ? `${Math.round(v)} ms` : 'n/a')
+const pct = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} %` : 'n/a')
+const m = (runs, get) => median((runs ?? []).map(get).filter((v) => Number.isFinite(v)))
+
+// Milliseconds oclif, the master's imports, yaml and proper-lockfile add to a bare `node -e 0`.
+function bootCosts(boot) {
+  if (!boot) return undefined
+  const node = median(boot.node)
+  return {
+    node,
+    oclif: median(boot.oclif) - node,
+    master: median(boot.master) - node,
+    yaml: median(boot.yaml) - node,
+    lockfile: median(boot.lockfile) - node,
+  }
+}
+
+function explainStart({ lifecycle, boot }) {
+  const rpd = lifecycle.rpd
+  const start = m(rpd, (r) => r.startMs)
+  const up = m(rpd, (r) => r.start.masterUpMs)
+  const lastSpawn = m(rpd, (r) => r.start.lastSpawnMs)
+  const applied = m(rpd, (r) => r.start.appliedMs)
+  const pm2Visible = m(lifecycle.pm2, (r) => r.visibleMs)
+  const cost = bootCosts(boot)
+  const lines = [
+    `Where rpd's ${ms(start)} went (medians, from the master's own timestamps in status.json): the master was ` +
+      `up after ${ms(up)}, its 8 workers were spawned by ${ms(lastSpawn)}, status.json said all started at ` +
+      `${ms(applied)}, and the call returned at ${ms(start)}. PM2's cold start had all 8 processes up after ` +
+      `${ms(pm2Visible)} and returned at once.`,
+    '',
+    `- **Booting two Node processes in a row (${ms(up)}).** The CLI, then the master.` +
+      (cost
+        ? ` Here oclif adds ${ms(cost.oclif)} to the CLI over \`node -e 0\` (${ms(cost.node)}), and the ` +
+          `master's imports add ${ms(cost.master)}, of which yaml is ${ms(cost.yaml)} and proper-lockfile ` +
+          `${ms(cost.lockfile)}: \`src/lib/pool-file.ts\` imports both, and the master imports pool-file.ts ` +
+          'though it never takes the lock.'
+        : ''),
+    `- **The settle window (${ms(applied - lastSpawn)}).** A command worker counts as started only once it has ` +
+      'stayed up `WORKER_SETTLE_MS` = 200 ms (`src/lib/master.ts`), so that `start` can report a command that ' +
+      'cannot run. PM2 calls a process online as soon as it is spawned.',
+    '',
+    'What would reach it: answer `start`, `scale` and `stop` in `bin/run.js` without oclif, as `status` ' +
+      'already is; move `withPoolLock` out of `pool-file.ts` so the master does not load proper-lockfile; and ' +
+      'shorten the settle window (100 ms still catches a command that is not found, which bash reports within ' +
+      'a few ms).' +
+      (cost
+        ? ` The first two alone would bring rpd to about ${ms(start - cost.oclif - cost.lockfile)} here, ` +
+          `against PM2's ${ms(m(lifecycle.pm2, (r) => r.startMs))}.`
+        : ''),
+  ]
+  return lines.join('\n')
+}
+
+function explainScale({ lifecycle, boot }) {
+  const rpd = lifecycle.rpd
+  const scale = m(rpd, (r) => r.scaleMs)
+  const first = m(rpd, (r) => r.scale.firstSpawnMs)
+  const last = m(rpd, (r) => r.scale.lastSpawnMs)
+  const applied = m(rpd, (r) => r.scale.appliedMs)
+  const pm2 = m(lifecycle.pm2, (r) => r.scaleMs)
+  const cost = bootCosts(boot)
+  const settleBudget = cost ? pm2 - (first - cost.oclif) - (last - first) - (scale - applied) : NaN
+  return [
+    `rpd's first new worker was spawned ${ms(first)} after the call (the CLI booting, taking the lock, ` +
+      `rewriting pool.yml and sending HUP; the master re-reading pool.yml), the last at ${ms(last)}; status.json ` +
+      `said all 16 started at ${ms(applied)} and the call returned at ${ms(scale)}. \`pm2 scale\` is one request ` +
+      `from a CLI to a daemon that is already running: ${ms(pm2)}.`,
+    '',
+    `Of rpd's time, ${ms(applied - last)} is the 200 ms settle window (see the start figure) and ${ms(first)} ` +
+      'is getting the change to the master, most of it the CLI booting' +
+      (cost ? ` (oclif: ${ms(cost.oclif)}).` : '.'),
+    '',
+    'What would reach it: the same oclif-free path for `scale`, and a shorter settle window' +
+      (Number.isFinite(settleBudget)
+        ? settleBudget > 0
+          ? ` (with oclif gone, the window would have to be under about ${ms(settleBudget)} to beat PM2 here)`
+          : ' — though here even with oclif gone and no window at all rpd would not beat PM2'
+        : '') +
+      ', or letting `scale` return once the new workers are spawned and running the command, with one that ' +
+      'dies within the window still reported by `status` and the log rather than by `scale`.',
+  ].join('\n')
+}
+
+function explainStop({ lifecycle }) {
+  const rpd = lifecycle.rpd
+  const stop = m(rpd, (r) => r.stopMs)
+  const finished = m(rpd, (r) => r.stop.masterFinishedMs)
+  const returned = m(rpd, (r) => r.stop.returnedMs)
+  const late = rpd.filter((r) => r.stop.returnedMs - r.stop.masterFinishedMs > 50).length
+  const pm2 = m(lifecycle.pm2, (r) => r.stopMs)
+  return [
+    `The master logged \`manager finished\` ${ms(finished)} after \`rpd stop\` was called (medians), but the ` +
+      `call returned at ${ms(returned)}; in ${late} of ${rpd.length} runs it returned more than 50 ms after the ` +
+      `master's last line. \`pm2 delete\`: ${ms(pm2)}.`,
+    '',
+    "The gap is the CLI's wait loop: `follow()` in `src/lib/log-tail.ts` wakes on file events in the state " +
+      "directory and otherwise every `WATCH_FALLBACK_MS` = 250 ms. The master's last file events (status.json " +
+      'saying stopped, master.pid removed, the last log line) come just before it exits, so the check they ' +
+      'trigger in `stopPool` (`src/lib/stop-pool.ts`) still finds the master alive, and the next look comes up ' +
+      'to 250 ms later.',
+    '',
+    'What would reach it: once master.pid is gone or status.json says stopped, look at `/proc/PID` every few ' +
+      'milliseconds (bounded) until the master has exited, instead of waiting for the fallback tick; or wait on ' +
+      "something the master's exit itself closes, such as a pipe it holds open. Without the gap `rpd stop` " +
+      `would take about ${ms(stop - (returned - finished))} here.`,
+  ].join('\n')
+}
+
+function explainThroughput({ throughput }) {
+  const rate = m(throughput.rpd, (r) => r.rate)
+  const workers = m(throughput.rpd, (r) => r.workersCpuPct)
+  const master = m(throughput.rpd, (r) => r.masterCpuPct)
+  const writes = m(throughput.rpd, (r) => r.statusWritesPerSecond)
+  const peer = m(throughput.multiWorker, (r) => r.rate)
+  const peerCpu = m(throughput.multiWorker, (r) => r.cpuPct)
+  return [
+    `In the measured window (medians) rpd ran ${Math.round(rate)} jobs/s while its 4 workers used ` +
+      `${pct(workers)} of a core together: each was on a CPU only about ${pct(workers / 4)} of the time, so the ` +
+      `workers mostly wait. The master used ${pct(master)} of a core, rewriting status.json ${Math.round(writes)} ` +
+      `times a second. MultiWorker ran ${Math.round(peer)} jobs/s on ${pct(peerCpu)} of a core.`,
+    '',
+    '- **Round trips.** Each job costs a worker two Redis round trips (the reserve script, then the finishJob ' +
+      'MULTI in `src/lib/resque/registry.ts`), and each reply has to wake that worker process. On 2 cores shared ' +
+      "with Redis and the master, waiting for the scheduler costs more than loopback itself. MultiWorker's task " +
+      'processors share one event loop, so one wake-up serves several replies.',
+    '- **status.json per job.** Every job start and end is an IPC message (`busy`, `idle`) that changes the ' +
+      "worker's `job` in status.json, and the master rewrites the file, with an fsync, on the next loop pass " +
+      '(`writeStatus` in `src/lib/master.ts`, `writeFileAtomic` in `src/lib/atomic-file.ts`). A CPU profile of ' +
+      'the master during a drain shows most of its time in `fsyncSync`; its CPU is taken from the workers and ' +
+      'Redis on a 2-core machine.',
+    '',
+    'What would reach it: send the finishJob MULTI and the next reserve in one pipeline (one round trip per ' +
+      'job instead of two); rewrite status.json for busy/idle changes at most every 250 ms or so, and without ' +
+      'fsync (the rename alone keeps readers consistent; the master rewrites the file from memory after a ' +
+      'crash anyway); call the reserve script through `defineCommand` (EVALSHA) instead of sending its text ' +
+      'with every job.',
+  ].join('\n')
+}
+
+const GENERIC = {
+  'status-node':
+    '`rpd status` is answered in `bin/run.js` without oclif (`src/status-fast.ts`); what it adds to `node -e 0` ' +
+    'is its module graph and reading /proc for each worker. Look for a heavy import on that path.',
+  'status-pm2': 'See the row above: the same command, compared with `pm2 jlist`.',
+  survival:
+    'Some workers of the unchanged group were replaced: reconcile (`src/lib/reconcile.ts`) must leave a group ' +
+    'whose count did not change alone.',
+  rss: "The master's RSS is mostly Node's own; look for a large import in the master's module graph.",
+  'idle-cpu':
+    'An idle master should not wake up at all: look for a timer or polling loop in `src/lib/master.ts` ' +
+    '(its fs.watch of the state directory, a fallback tick) that fires with nothing to do.',
+  'big-idle': 'As for the 8-worker pool: something wakes the master while nothing happens.',
+  'big-start':
+    'Spawning 200 workers should take well under a second; look at what the master does per spawn.',
+}
+
+export function explainMiss(id, { results }) {
+  try {
+    if (id === 'start' && results.lifecycle) return explainStart(results)
+    if (id === 'scale' && results.lifecycle) return explainScale(results)
+    if (id === 'stop' && results.lifecycle) return explainStop(results)
+    if (id === 'throughput' && results.throughput) return explainThroughput(results)
+  } catch (error) {
+    return `(could not analyse this figure: ${error.message})`
+  }
+  return GENERIC[id] ?? 'The figure was not measured: see the errors under "Every run".'
 }

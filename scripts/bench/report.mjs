@@ -3,6 +3,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { median } from './lib/measure.mjs'
+import { BOOT_COMMANDS } from './figures/boot.mjs'
 import { explainMiss } from './misses.mjs'
 
 const MB = 1e6
@@ -24,7 +25,13 @@ function pick(runs, key) {
 // One table row per figure; `met` is true, false, or undefined for rows shown without a target.
 function buildRows({ results, errors }) {
   const rows = []
-  const failed = (name) => (errors[name] ? `not measured: ${errors[name]}` : 'not measured')
+  // A figure that failed counts as missed; one left out with BENCH_ONLY is only marked as not run.
+  const absent = (id, figure, name) => ({
+    id,
+    figure,
+    rpd: errors[name] ? `failed: ${errors[name]}` : 'not run',
+    met: errors[name] ? false : undefined,
+  })
   const { lifecycle, survival, bigPool, throughput, idle } = results
 
   if (idle) {
@@ -51,7 +58,7 @@ function buildRows({ results, errors }) {
       met: rpd < pm2,
     })
   } else {
-    rows.push({ id: 'status-node', figure: '`rpd status --json` wall time', rpd: failed('idle'), met: false })
+    rows.push(absent('status-node', '`rpd status --json` wall time', 'idle'))
   }
 
   if (lifecycle) {
@@ -88,12 +95,7 @@ function buildRows({ results, errors }) {
       met: scale < pm2Scale,
     })
   } else {
-    rows.push({
-      id: 'start',
-      figure: '`rpd start` / `scale` / `stop`, RSS',
-      rpd: failed('lifecycle'),
-      met: false,
-    })
+    rows.push(absent('start', '`rpd start` / `scale` / `stop`, master RSS', 'lifecycle'))
   }
 
   if (survival) {
@@ -109,7 +111,7 @@ function buildRows({ results, errors }) {
       met: kept.length > 0 && Math.min(...kept) === of,
     })
   } else {
-    rows.push({ id: 'survival', figure: 'workers surviving a scale', rpd: failed('survival'), met: false })
+    rows.push(absent('survival', 'workers surviving a scale of another group', 'survival'))
   }
 
   if (lifecycle) {
@@ -148,7 +150,7 @@ function buildRows({ results, errors }) {
       met: idle.idle.rpd8.cpuPct < 0.5,
     })
   } else {
-    rows.push({ id: 'idle-cpu', figure: 'master CPU while idle', rpd: failed('idle'), met: false })
+    rows.push(absent('idle-cpu', 'master CPU while idle', 'idle'))
   }
 
   if (bigPool) {
@@ -163,7 +165,7 @@ function buildRows({ results, errors }) {
       met: start < 10_000,
     })
   } else {
-    rows.push({ id: 'big-start', figure: '200 workers: all started', rpd: failed('bigPool'), met: false })
+    rows.push(absent('big-start', '200 workers: all started', 'bigPool'))
   }
   if (idle) {
     rows.push({
@@ -190,7 +192,7 @@ function buildRows({ results, errors }) {
       met: rpd >= 3000,
     })
   } else {
-    rows.push({ id: 'throughput', figure: 'no-op job throughput', rpd: failed('throughput'), met: false })
+    rows.push(absent('throughput', 'no-op job throughput, 4 built-in workers', 'throughput'))
   }
   return rows
 }
@@ -236,7 +238,7 @@ function reproduceSection(ctx) {
     '',
     `This run: ${ctx.runs} runs per figure, ${ctx.statusRounds} rounds of status calls, an idle window of ` +
       `${Math.round(ctx.idleSeconds)} s, ${ctx.jobs.toLocaleString('en-US')} jobs per throughput run. ` +
-      '`BENCH_RUNS`, `BENCH_IDLE_S`, `BENCH_JOBS` change these; `BENCH_ONLY=lifecycle,survival,bigPool,throughput,idle` ' +
+      '`BENCH_RUNS`, `BENCH_IDLE_S`, `BENCH_JOBS` change these; `BENCH_ONLY=boot,lifecycle,survival,bigPool,throughput,idle` ' +
       'runs some figures only. Everything runs in a temporary directory: private state directories, a private ' +
       '`PM2_HOME` (PM2 version checks off), a private `redis-server` on a free loopback port; every pool, daemon ' +
       'and server is stopped after its run, also when the benchmark is interrupted.',
@@ -287,8 +289,17 @@ function methodSection(ctx) {
 }
 
 function notesSection({ results }) {
-  const { lifecycle, bigPool, throughput, idle } = results
+  const { lifecycle, bigPool, throughput, idle, boot } = results
   const lines = ['## Notes on this run', '']
+  if (boot) {
+    const node = median(boot.node)
+    const costs = Object.entries(BOOT_COMMANDS)
+      .filter(([name]) => name !== 'node')
+      .map(([name, { label }]) => `${label} ${ms(median(boot[name]))} (+${ms(median(boot[name]) - node)})`)
+    lines.push(
+      `- Start-up costs, each in a fresh process (medians): \`node -e 0\` ${ms(node)}; ${costs.join('; ')}.`,
+    )
+  }
   if (lifecycle) {
     lines.push(
       `- Worker processes first all existed (median): rpd start ${ms(median(pick(lifecycle.rpd, 'visibleMs')))} ` +
@@ -322,17 +333,19 @@ function notesSection({ results }) {
     lines.push(
       `- During the throughput window the rpd master used ${pct(median(pick(throughput.rpd, 'masterCpuPct')))} ` +
         `of one core and its 4 workers ${pct(median(pick(throughput.rpd, 'workersCpuPct')))} together (medians); ` +
-        `the MultiWorker process used ${pct(median(pick(throughput.multiWorker, 'cpuPct')))}.`,
+        `the MultiWorker process used ${pct(median(pick(throughput.multiWorker, 'cpuPct')))}. The rpd master ` +
+        `rewrote status.json ${Math.round(median(pick(throughput.rpd, 'statusWritesPerSecond')))} times a second.`,
     )
   }
   return lines
 }
 
 function runsSection({ results, errors }) {
-  const { lifecycle, survival, bigPool, throughput, idle } = results
+  const { lifecycle, survival, bigPool, throughput, idle, boot } = results
   const lines = ['## Every run', '', 'Values in run order (min – max after the colon).', '']
   const row = (label, values, format) =>
     lines.push(`- ${label}: ${list(values, format)} (${spread(values, format)})`)
+  if (boot) for (const [name, { label }] of Object.entries(BOOT_COMMANDS)) row(label, boot[name], ms)
   if (idle) {
     row('`node -e 0`', idle.status.node, ms)
     row('`rpd status --json`, 8 workers', idle.status.rpd, ms)

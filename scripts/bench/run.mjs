@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // npm run bench: measures every figure of docs/benchmarks.md in one run, side by side with its peer, and
 // rewrites that file. BENCH_QUICK=1 makes a short trial run (fewer runs, a 10 s idle window, fewer jobs).
-// BENCH_RUNS, BENCH_IDLE_S, BENCH_JOBS override the sizes; BENCH_ONLY=lifecycle,idle picks figures;
+// BENCH_RUNS, BENCH_IDLE_S, BENCH_JOBS override the sizes; BENCH_ONLY=boot,lifecycle,... picks figures;
 // BENCH_OUT writes the report elsewhere.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { measureBigPool } from './figures/big-pool.mjs'
+import { measureBoot } from './figures/boot.mjs'
 import { measureIdle } from './figures/idle.mjs'
 import { measureLifecycle } from './figures/lifecycle.mjs'
 import { measureSurvival } from './figures/survival.mjs'
@@ -17,6 +18,7 @@ import { writeReport } from './report.mjs'
 import { performance } from 'node:perf_hooks'
 
 const FIGURES = {
+  boot: measureBoot,
   lifecycle: measureLifecycle,
   survival: measureSurvival,
   bigPool: measureBigPool,

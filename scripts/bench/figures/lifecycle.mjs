@@ -29,30 +29,71 @@ async function timeUntil(action, condition, what) {
   return { ms, visibleMs: visible.stop() }
 }
 
+// When the master says each phase happened, from its own timestamps (status.json, master.log), in ms after wall0.
+function phasesOfStart(rpd, wall0) {
+  const status = rpd.status()
+  const spawned = status.workers.map((w) => Date.parse(w.startedAt) - wall0)
+  return {
+    masterUpMs: Date.parse(status.startedAt) - wall0,
+    firstSpawnMs: Math.min(...spawned),
+    lastSpawnMs: Math.max(...spawned),
+    appliedMs: Date.parse(status.updatedAt) - wall0,
+  }
+}
+
+function phasesOfScale(rpd, wall0) {
+  const status = rpd.status()
+  const spawned = status.workers.map((w) => Date.parse(w.startedAt) - wall0).filter((ms) => ms >= 0)
+  return {
+    firstSpawnMs: Math.min(...spawned),
+    lastSpawnMs: Math.max(...spawned),
+    appliedMs: Date.parse(status.updatedAt) - wall0,
+  }
+}
+
+function masterFinishedMs(rpd, wall0) {
+  const line = rpd.logLines().findLast((l) => l.includes(': manager finished'))
+  return line ? Date.parse(line.slice(0, line.indexOf(' '))) - wall0 : NaN
+}
+
 async function runRpd(dir, sample) {
   const rpd = new Rpd(dir)
   try {
+    let wall0 = Date.now()
     const start = await timeUntil(
       () => rpd.start([`foo=${WORKERS}`]),
       () => atLeast(rpd.masterPid(), WORKERS)(),
       `rpd's ${WORKERS} workers`,
     )
+    const startPhases = phasesOfStart(rpd, wall0)
     const master = rpd.masterPid()
     await sleep(RSS_SETTLE_MS)
     const rss = rssBytes(master)
+    wall0 = Date.now()
     const scale = await timeUntil(
       () => rpd.scale([`foo=+${WORKERS}`]),
       atLeast(master, 2 * WORKERS),
       `rpd's ${2 * WORKERS} workers`,
     )
+    const scalePhases = phasesOfScale(rpd, wall0)
     await rpd.scale([`foo=-${WORKERS}`])
     await waitFor(exactly(master, WORKERS), { what: `rpd back to ${WORKERS} workers`, timeoutMs: 30_000 })
     const left = [identityOf(master), ...descendants(master)].filter(Boolean)
+    wall0 = Date.now()
     const stopStarted = performance.now()
-    await rpd.stop()
+    const stopCall = await rpd.stop()
     await waitGone(left, "rpd's master and workers to exit")
     const stopMs = performance.now() - stopStarted
-    sample.rpd.push({ startMs: start.ms, visibleMs: start.visibleMs, rss, scaleMs: scale.ms, stopMs })
+    sample.rpd.push({
+      startMs: start.ms,
+      visibleMs: start.visibleMs,
+      rss,
+      scaleMs: scale.ms,
+      stopMs,
+      start: startPhases,
+      scale: scalePhases,
+      stop: { masterFinishedMs: masterFinishedMs(rpd, wall0), returnedMs: stopCall.ms },
+    })
   } finally {
     await rpd.dispose()
   }

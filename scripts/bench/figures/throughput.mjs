@@ -2,6 +2,7 @@
 // against node-resque's MultiWorker with 4 task processors in one process. Both are up and polling an empty
 // queue (every 50 ms, Resque's INTERVAL / node-resque's timeout) before N jobs are pushed at once; the rate is
 // taken from LLEN between 90% and 10% of the jobs left, so start-up and the last stragglers do not count.
+import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
@@ -26,13 +27,13 @@ async function pushJobs(redis, count) {
 }
 
 // Samples the queue length and the CPU ticks of the given processes until the queue is empty.
-async function drain(redis, count, pids) {
+async function drain(redis, count, pids, writes = () => 0) {
   const samples = []
   const deadline = performance.now() + 180_000
   for (;;) {
     const len = await redis.llen(`resque:queue:${QUEUE}`)
     const ticks = pids().map((pid) => cpuTicks(pid) ?? 0)
-    samples.push({ t: performance.now(), len, ticks })
+    samples.push({ t: performance.now(), len, ticks, writes: writes() })
     if (len === 0) break
     if (performance.now() > deadline) throw new Error(`${len} of ${count} jobs still queued after 180 s`)
     await sleep(SAMPLE_MS)
@@ -41,7 +42,12 @@ async function drain(redis, count, pids) {
   const low = samples.find((s) => s.len <= 0.1 * count)
   const seconds = (low.t - high.t) / 1000
   const cpu = (i) => ((low.ticks[i] - high.ticks[i]) / CLK_TCK / seconds) * 100
-  return { rate: (high.len - low.len) / seconds, seconds, cpuPcts: high.ticks.map((_, i) => cpu(i)) }
+  return {
+    rate: (high.len - low.len) / seconds,
+    seconds,
+    cpuPcts: high.ticks.map((_, i) => cpu(i)),
+    writesPerSecond: (low.writes - high.writes) / seconds,
+  }
 }
 
 // Every job must have run and none failed, or the rate would count something other than no-op jobs.
@@ -66,9 +72,20 @@ async function runRpd(ctx, redis, url, i) {
     await rpd.start([`${QUEUE}=${WORKERS}`], ['--jobs', NOOP_JOBS, '--redis', url], { timeoutMs: 60_000 })
     const master = rpd.masterPid()
     const workers = childrenOf(master)
+    // Counts the master's rewrites of status.json (each one ends in a rename onto that name).
+    let statusWrites = 0
+    const watcher = fs.watch(rpd.dir, (event, name) => {
+      if (event === 'rename' && name === 'status.json') statusWrites++
+    })
     await sleep(200)
     await pushJobs(redis, ctx.jobs)
-    const result = await drain(redis, ctx.jobs, () => [master, ...workers])
+    const result = await drain(
+      redis,
+      ctx.jobs,
+      () => [master, ...workers],
+      () => statusWrites,
+    )
+    watcher.close()
     const processed = await checkProcessed(redis, ctx.jobs, 'rpd')
     await rpd.stop()
     return {
@@ -76,6 +93,7 @@ async function runRpd(ctx, redis, url, i) {
       seconds: result.seconds,
       masterCpuPct: result.cpuPcts[0],
       workersCpuPct: result.cpuPcts.slice(1).reduce((a, b) => a + b, 0),
+      statusWritesPerSecond: result.writesPerSecond,
       processed,
     }
   } finally {

@@ -89,6 +89,14 @@ export class Rpd {
     }
   }
 
+  logLines() {
+    try {
+      return fs.readFileSync(path.join(this.dir, 'master.log'), 'utf8').split('\n')
+    } catch {
+      return []
+    }
+  }
+
   // Stops whatever still runs, escalating, and waits for it all to be gone.
   async forceStop() {
     const pid = this.masterPid()
