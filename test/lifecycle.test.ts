@@ -364,7 +364,7 @@ describe('bad input', () => {
   ])('start %j: exit 2, one line, nothing written', async (token) => {
     const dir = newStateDir()
     const result = await rpd(['start', token, '--command', IDLE, '--state-dir', dir])
-    expect(result.exitCode).toBe(2)
+    expect(result.exitCode, result.stderr).toBe(2)
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
     expect(result.stderr).toMatch(/^rpd: /)
     expect(result.stderr).not.toMatch(/ at /)
