@@ -27,7 +27,17 @@ function random(seed: number) {
 
 async function startChaosPool(dir: string) {
   const started = await rpd(
-    ['start', 'chaos=3', 'chaos,other=1', '--jobs', fixture('jobs-chaos.mjs'), '--redis', server.url, '--state-dir', dir],
+    [
+      'start',
+      'chaos=3',
+      'chaos,other=1',
+      '--jobs',
+      fixture('jobs-chaos.mjs'),
+      '--redis',
+      server.url,
+      '--state-dir',
+      dir,
+    ],
     { env: { INTERVAL: '0.05' } },
   )
   expect(started.exitCode, started.stderr).toBe(0)
@@ -35,7 +45,8 @@ async function startChaosPool(dir: string) {
   expect(enqueued.exitCode, enqueued.stderr).toBe(0)
   // Ids 1..JOBS-1 as raw RPUSHes, the way a Ruby app enqueues.
   const pipeline = redis.pipeline()
-  for (let id = 1; id < JOBS; id++) pipeline.rpush('resque:queue:chaos', JSON.stringify({ class: 'Count', args: [id] }))
+  for (let id = 1; id < JOBS; id++)
+    pipeline.rpush('resque:queue:chaos', JSON.stringify({ class: 'Count', args: [id] }))
   await pipeline.exec()
 }
 
@@ -44,7 +55,13 @@ async function stirPool(dir: string, next: (n: number) => number, alsoKill: bool
   let kills = 0
   for (let step = 0; step < 30; step++) {
     const count = step % 10 === 4 ? 0 : next(5)
-    const result = await rpd(['scale', `chaos=${count}`, ...(step % 3 ? ['--no-wait'] : []), '--state-dir', dir])
+    const result = await rpd([
+      'scale',
+      `chaos=${count}`,
+      ...(step % 3 ? ['--no-wait'] : []),
+      '--state-dir',
+      dir,
+    ])
     expect(result.exitCode, result.stderr).toBe(0)
     if (step === 10) expect((await rpd(['restart', '--state-dir', dir])).exitCode).toBe(0)
     if (step === 20) {
@@ -102,9 +119,13 @@ describe('no lost jobs', () => {
     // Registrations match the live workers exactly: no ghost of a killed one.
     const s = await status(dir)
     const live = new Set(s.workers.filter((w) => w.state === 'running').map((w) => w.pid))
-    await waitFor(async () => {
-      const registered = await redis.smembers('resque:workers')
-      return registered.length === live.size && registered.every((id) => live.has(Number(id.split(':')[1])))
-    }, 'registrations to match the live workers', 15_000)
+    await waitFor(
+      async () => {
+        const registered = await redis.smembers('resque:workers')
+        return registered.length === live.size && registered.every((id) => live.has(Number(id.split(':')[1])))
+      },
+      'registrations to match the live workers',
+      15_000,
+    )
   }, 240_000)
 })

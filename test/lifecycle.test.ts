@@ -302,20 +302,45 @@ describe('rpd logs', () => {
     // Following: the line appears after the follower starts. It cannot tell us when it has started,
     // so keep provoking a new matching line (a HUP) until it has seen one.
     const { rpdSpawn } = await import('./helpers/cli.js')
-    const until = rpdSpawn(['logs', '-n', '0', '--until', 'HUP: reloading', '--timeout', '30', '--state-dir', dir])
+    const until = rpdSpawn([
+      'logs',
+      '-n',
+      '0',
+      '--until',
+      'HUP: reloading',
+      '--timeout',
+      '30',
+      '--state-dir',
+      dir,
+    ])
     let exited = false
     void until.then(() => (exited = true))
-    await waitFor(async () => {
-      if (!exited) await rpd(['kill', 'HUP', '--state-dir', dir])
-      return exited
-    }, 'logs --until to see a HUP line', 30_000, 300)
+    await waitFor(
+      async () => {
+        if (!exited) await rpd(['kill', 'HUP', '--state-dir', dir])
+        return exited
+      },
+      'logs --until to see a HUP line',
+      30_000,
+      300,
+    )
     const matched = await until
     expect(matched.exitCode).toBe(0)
     expect(String(matched.stdout).trim().split('\n')).toHaveLength(1)
     expect(String(matched.stdout)).toMatch(/master\[\d+\]: HUP: reloading pool.yml and reopening master.log$/)
     // A match among the last lines shown ends it at once.
     await rpd(['scale', 'foo=0', '--state-dir', dir])
-    const inTail = await rpd(['logs', '-n', '50', '--until', 'Reaped worker', '--timeout', '5', '--state-dir', dir])
+    const inTail = await rpd([
+      'logs',
+      '-n',
+      '50',
+      '--until',
+      'Reaped worker',
+      '--timeout',
+      '5',
+      '--state-dir',
+      dir,
+    ])
     expect(inTail.exitCode).toBe(0)
     expect(inTail.stdout.trim().split('\n').pop()).toMatch(/Reaped worker\[\d+\] \(status: 0\) queues: foo$/)
     const missed = await rpd([
