@@ -1,20 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { Redis } from 'ioredis'
 import { cleanupStates, fixture, newStateDir, rpd, status, waitFor } from './helpers/cli.js'
-import { type RedisServer, startRedis } from './helpers/redis.js'
+import { type RedisServer, usePrivateRedis } from './helpers/redis.js'
 
 const JOBS = 2000
 let server: RedisServer
 let redis: Redis
-beforeAll(async () => {
-  server = await startRedis()
-  redis = server.client()
+usePrivateRedis((s, r) => {
+  server = s
+  redis = r
 })
-afterAll(() => server.stop())
-afterEach(async () => {
-  cleanupStates()
-  await redis.flushall()
-})
+afterEach(cleanupStates)
 
 // A seeded generator, so a failing run can be replayed.
 function random(seed: number) {

@@ -1,22 +1,15 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { cleanupStates, fixture, newStateDir, rpd, status, waitFor, type StatusJson } from './helpers/cli.js'
-import { freePort, startRedis, type RedisServer } from './helpers/redis.js'
+import { freePort, type RedisServer, usePrivateRedis } from './helpers/redis.js'
 
 let server: RedisServer
 let redis: Redis
-
-beforeAll(async () => {
-  server = await startRedis()
-  redis = server.client()
-})
-afterAll(async () => {
-  await server?.stop()
-})
-beforeEach(async () => {
-  await redis.flushall()
+usePrivateRedis((s, r) => {
+  server = s
+  redis = r
 })
 afterEach(cleanupStates)
 

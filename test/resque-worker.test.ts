@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import {
   alive,
   cleanupStates,
@@ -14,7 +14,7 @@ import {
   waitFor,
   type StatusJson,
 } from './helpers/cli.js'
-import { startRedis, type RedisServer } from './helpers/redis.js'
+import { type RedisServer, startRedis, usePrivateRedis } from './helpers/redis.js'
 
 const JOBS = fixture('jobs.mjs')
 const HOST = os.hostname()
@@ -27,16 +27,9 @@ const FAILURE_FIELDS = ['failed_at', 'payload', 'exception', 'error', 'backtrace
 
 let server: RedisServer
 let redis: Redis
-
-beforeAll(async () => {
-  server = await startRedis()
-  redis = server.client()
-})
-afterAll(async () => {
-  await server?.stop()
-})
-beforeEach(async () => {
-  await redis.flushall()
+usePrivateRedis((s, r) => {
+  server = s
+  redis = r
 })
 afterEach(cleanupStates)
 

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
 import { Redis } from 'ioredis'
@@ -68,4 +69,21 @@ export async function startRedis(port?: number): Promise<RedisServer> {
       }
     },
   }
+}
+
+// One private redis-server for a test file, emptied before each test; ready() receives it and a client.
+export function usePrivateRedis(ready: (server: RedisServer, client: Redis) => void): void {
+  let server: RedisServer | undefined
+  let client: Redis | undefined
+  beforeAll(async () => {
+    server = await startRedis()
+    client = server.client()
+    ready(server, client)
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+  beforeEach(async () => {
+    await client?.flushall()
+  })
 }
