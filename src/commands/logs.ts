@@ -5,8 +5,7 @@ import { DEFAULT_LOG_LINES, showLogs } from '../lib/logs.js'
 
 export default class Logs extends BaseCommand {
   static summary = "Show the pool's log (master.log): the last lines, or follow it."
-  static description = `With --follow, goes on until ^C or until the master exits. With --until, follows until a line
-(among those shown) matches the regular expression: exit 0, or 1 when --timeout passes first.`
+  static description = `With --follow, goes on until ^C or until the master exits. With --until, follows until a line (among those shown) matches the regular expression: exit 0, or 1 when --timeout passes first.`
 
   static examples = [
     '<%= config.bin %> logs -n 100',
@@ -15,6 +14,7 @@ export default class Logs extends BaseCommand {
   ]
   static flags = {
     lines: Flags.integer({
+      helpValue: 'N',
       char: 'n',
       description: 'how many of the last lines to show',
       default: DEFAULT_LOG_LINES,
@@ -26,6 +26,7 @@ export default class Logs extends BaseCommand {
       helpValue: 'REGEX',
     }),
     timeout: Flags.integer({
+      helpValue: 'SECONDS',
       description: 'with --until: give up after this many seconds',
       default: 60,
       min: 1,

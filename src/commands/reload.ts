@@ -8,7 +8,12 @@ export default class Reload extends BaseCommand {
   static examples = ['mv .rpd/master.log .rpd/master.log.1 && <%= config.bin %> reload']
   static flags = {
     'no-wait': Flags.boolean({ description: 'return once the master has been told' }),
-    timeout: Flags.integer({ description: 'seconds to wait for the change to apply', default: 60, min: 1 }),
+    timeout: Flags.integer({
+      helpValue: 'SECONDS',
+      description: 'seconds to wait for the change to apply',
+      default: 60,
+      min: 1,
+    }),
   }
 
   async run(): Promise<void> {

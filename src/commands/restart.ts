@@ -12,6 +12,7 @@ export default class Restart extends BaseCommand {
   static flags = {
     'no-wait': Flags.boolean({ description: 'return once the master has been told' }),
     timeout: Flags.integer({
+      helpValue: 'SECONDS',
       description: 'seconds to wait for the replacements to start',
       default: 60,
       min: 1,

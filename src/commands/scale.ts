@@ -4,9 +4,7 @@ import { describeFormation, scalePool } from '../lib/scale-pool.js'
 
 export default class Scale extends BaseCommand {
   static summary = 'Change worker counts: foo=4 sets, foo=+2 / foo=-1 adjust, foo=0 removes the group.'
-  static description = `Merges into the formation under the state directory's lock. A running pool applies it at once,
-touching only the groups that changed; this waits until every new worker has started. When the pool
-is not running, the formation is saved for the next rpd start.`
+  static description = `Merges into the formation under the state directory's lock. A running pool applies it at once, touching only the groups that changed; this waits until every new worker has started. When the pool is not running, the formation is saved for the next rpd start.`
 
   static strict = false
   static args = { spec: Args.string({ description: 'QUEUE=COUNT, QUEUE=+N or QUEUE=-N', required: true }) }
@@ -18,6 +16,7 @@ is not running, the formation is saved for the next rpd start.`
   static flags = {
     'no-wait': Flags.boolean({ description: 'return once the master has been told' }),
     timeout: Flags.integer({
+      helpValue: 'SECONDS',
       description: 'seconds to wait for the new workers to start',
       default: 60,
       min: 1,

@@ -19,10 +19,14 @@ export default class Shell extends BaseCommand {
 
   static flags = {
     command: Flags.string({
+      helpValue: 'CMD',
       char: 'c',
       description: 'worker command for start, a Procfile-style line [default: $RPD_COMMAND]',
     }),
-    jobs: Flags.string({ description: 'start runs the built-in Resque worker with the jobs of this module' }),
+    jobs: Flags.string({
+      helpValue: 'MODULE',
+      description: 'start runs the built-in Resque worker with the jobs of this module',
+    }),
     keep: Flags.boolean({ description: 'leave the pool running on exit, even if the shell started it' }),
     'no-start': Flags.boolean({ description: 'do not start the pool on entry [default: $NO_START]' }),
   }

@@ -5,9 +5,7 @@ import { formatStatus, readFullStatus } from '../lib/pool-status.js'
 
 export default class Start extends BaseCommand {
   static summary = 'Start a pool: a detached master keeping COUNT workers per queue group.'
-  static description = `The formation comes from the arguments, else WORKERS, else the saved pool.yml, else resque-pool.yml
-(or config/resque-pool.yml) in the current directory. Prints the startup log as it happens and
-exits 0 once every worker has started.`
+  static description = `The formation comes from the arguments, else WORKERS, else the saved pool.yml, else resque-pool.yml (or config/resque-pool.yml) in the current directory. Prints the startup log as it happens and exits 0 once every worker has started.`
 
   static strict = false
   static args = { spec: Args.string({ description: 'QUEUE=COUNT, or the WORKERS form foo=2:bar=2:*=1' }) }
@@ -19,22 +17,39 @@ exits 0 once every worker has started.`
 
   static flags = {
     command: Flags.string({
+      helpValue: 'CMD',
       char: 'c',
       description: 'worker command, a Procfile-style line [default: $RPD_COMMAND]',
     }),
-    jobs: Flags.string({ description: 'run the built-in Resque worker with the jobs of this module' }),
+    jobs: Flags.string({
+      helpValue: 'MODULE',
+      description: 'run the built-in Resque worker with the jobs of this module',
+    }),
     redis: Flags.string({
+      helpValue: 'URL',
       description: 'Redis URL for the built-in worker [default: $REDIS_URL, else redis://127.0.0.1:6379]',
     }),
-    namespace: Flags.string({ description: 'Resque namespace in Redis [default: resque]' }),
+    namespace: Flags.string({
+      helpValue: 'NAME',
+      description: 'Resque namespace in Redis [default: resque]',
+    }),
     'stop-signal': Flags.string({
+      helpValue: 'SIGNAL',
       description: 'signal that asks a worker to finish its job and exit [default: QUIT]',
     }),
-    app: Flags.string({ description: 'name in the master title [default: the current directory name]' }),
+    app: Flags.string({
+      helpValue: 'NAME',
+      description: 'name in the master title [default: the current directory name]',
+    }),
     'no-wait': Flags.boolean({
       description: 'return once the master is up, without waiting for the workers',
     }),
-    timeout: Flags.integer({ description: 'seconds to wait for every worker to start', default: 60, min: 1 }),
+    timeout: Flags.integer({
+      helpValue: 'SECONDS',
+      description: 'seconds to wait for every worker to start',
+      default: 60,
+      min: 1,
+    }),
   }
 
   async run(): Promise<void> {

@@ -4,8 +4,7 @@ import { STOP_TIMEOUT_MS, stopPool } from '../lib/stop-pool.js'
 
 export default class Stop extends BaseCommand {
   static summary = 'Stop the pool gracefully: every worker finishes its job, then the master exits.'
-  static description = `Prints the shutdown log and returns when the master and all its workers are gone. After --timeout
-seconds it escalates: TERM to every worker's process group, then KILL.`
+  static description = `Prints the shutdown log and returns when the master and all its workers are gone. After --timeout seconds it escalates: TERM to every worker's process group, then KILL.`
 
   static examples = [
     '<%= config.bin %> stop',
@@ -14,6 +13,7 @@ seconds it escalates: TERM to every worker's process group, then KILL.`
   ]
   static flags = {
     timeout: Flags.integer({
+      helpValue: 'SECONDS',
       description: 'seconds to wait before escalating',
       default: STOP_TIMEOUT_MS / 1000,
       min: 1,
