@@ -36,9 +36,9 @@ function explainStart({ lifecycle, boot }) {
     `- **Booting two Node processes in a row (${ms(up)}).** The CLI, then the master.` +
       (cost
         ? ` Here oclif adds ${ms(cost.oclif)} to the CLI over \`node -e 0\` (${ms(cost.node)}), and the ` +
-          `master's imports add ${ms(cost.master)}, of which yaml is ${ms(cost.yaml)} and proper-lockfile ` +
-          `${ms(cost.lockfile)}: \`src/lib/pool-file.ts\` imports both, and the master imports pool-file.ts ` +
-          'though it never takes the lock.'
+          `master's imports add ${ms(cost.master)}; on their own, yaml costs ${ms(cost.yaml)} and ` +
+          `proper-lockfile ${ms(cost.lockfile)}. \`src/lib/pool-file.ts\` imports both, and the master imports ` +
+          'pool-file.ts though it never takes the lock.'
         : ''),
     `- **The settle window (${ms(applied - lastSpawn)}).** A command worker counts as started only once it has ` +
       'stayed up `WORKER_SETTLE_MS` = 200 ms (`src/lib/master.ts`), so that `start` can report a command that ' +

@@ -345,12 +345,13 @@ function runsSection({ results, errors }) {
   const lines = ['## Every run', '', 'Values in run order (min – max after the colon).', '']
   const row = (label, values, format) =>
     lines.push(`- ${label}: ${list(values, format)} (${spread(values, format)})`)
-  if (boot) for (const [name, { label }] of Object.entries(BOOT_COMMANDS)) row(label, boot[name], ms)
+  if (boot)
+    for (const [name, { label }] of Object.entries(BOOT_COMMANDS)) row(`start-up: ${label}`, boot[name], ms)
   if (idle) {
-    row('`node -e 0`', idle.status.node, ms)
-    row('`rpd status --json`, 8 workers', idle.status.rpd, ms)
-    row('`pm2 jlist`, 8 processes', idle.status.pm2, ms)
-    row('`rpd status --json`, 200 workers', idle.status.rpd200, ms)
+    row('status figure: `node -e 0`', idle.status.node, ms)
+    row('status figure: `rpd status --json`, 8 workers', idle.status.rpd, ms)
+    row('status figure: `pm2 jlist`, 8 processes', idle.status.pm2, ms)
+    row('status figure: `rpd status --json`, 200 workers', idle.status.rpd200, ms)
   }
   if (lifecycle) {
     row('rpd start 8', pick(lifecycle.rpd, 'startMs'), ms)
