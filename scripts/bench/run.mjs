@@ -72,12 +72,14 @@ const errors = {}
 const loadBefore = os.loadavg()
 try {
   for (const [name, measure] of Object.entries(FIGURES)) {
+    if (interrupted) break
     if (only && !only.includes(name)) continue
     const began = performance.now()
     ctx.log(`${name}: measuring`)
     try {
       results[name] = await measure(ctx)
     } catch (error) {
+      if (interrupted) break
       errors[name] = error.message
       ctx.log(`${name}: FAILED: ${error.message}`)
       await cleanUpAll()
@@ -87,6 +89,9 @@ try {
 } finally {
   await cleanUpAll()
 }
+
+// An interrupted run writes nothing: a report of half the figures must not replace the last full one.
+if (interrupted) await new Promise(() => undefined)
 
 const out = process.env.BENCH_OUT
   ? path.resolve(process.env.BENCH_OUT)

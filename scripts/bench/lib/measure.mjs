@@ -3,6 +3,21 @@ import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { clearTimeout, setTimeout } from 'node:timers'
 
+// Children still running, so that an interrupted benchmark can end them before cleaning up.
+const inFlight = new Set()
+
+function track(child) {
+  inFlight.add(child)
+  child.on('exit', () => inFlight.delete(child))
+  child.on('error', () => inFlight.delete(child))
+  return child
+}
+
+export function killInFlight() {
+  for (const child of inFlight) child.kill('SIGKILL')
+  inFlight.clear()
+}
+
 export function median(values) {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
   if (sorted.length === 0) return NaN
@@ -15,7 +30,7 @@ export function median(values) {
 export function run(argv, { env = process.env, cwd, timeoutMs = 120_000, allowFail = false, onSpawn } = {}) {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(argv[0], argv.slice(1), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = track(spawn(argv[0], argv.slice(1), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] }))
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
@@ -39,5 +54,5 @@ export function run(argv, { env = process.env, cwd, timeoutMs = 120_000, allowFa
 
 // Starts argv without waiting; the caller ends it.
 export function launch(argv, { env = process.env, cwd } = {}) {
-  return spawn(argv[0], argv.slice(1), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  return track(spawn(argv[0], argv.slice(1), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] }))
 }

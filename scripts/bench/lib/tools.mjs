@@ -5,7 +5,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { run } from './measure.mjs'
+import { killInFlight, run } from './measure.mjs'
 import { descendants, identityOf, isAlive, readPidFile, waitFor } from './proc.mjs'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
@@ -19,6 +19,7 @@ const cleanups = new Set()
 
 // Runs every registered cleanup (each bounded by its own timeouts); safe to call more than once.
 export async function cleanUpAll() {
+  killInFlight()
   for (const fn of [...cleanups].reverse()) {
     cleanups.delete(fn)
     try {
@@ -32,6 +33,41 @@ export async function cleanUpAll() {
 function register(fn) {
   cleanups.add(fn)
   return () => cleanups.delete(fn)
+}
+
+// Every process a tool starts inherits BENCH_OWNER=<its directory>, so that leftovers of an interrupted run
+// (a master or daemon still booting when the CLI was killed) can be found and ended.
+const OWNER_VAR = 'BENCH_OWNER'
+
+function ownedProcesses(owner) {
+  const mark = `${OWNER_VAR}=${owner}`
+  const out = []
+  for (const entry of fs.readdirSync('/proc')) {
+    const pid = Number(entry)
+    if (!Number.isInteger(pid) || pid === process.pid) continue
+    try {
+      if (fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(mark)) {
+        const identity = identityOf(pid)
+        if (identity) out.push(identity)
+      }
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return out
+}
+
+// KILL for whatever still carries the owner's mark after the tool's own way of stopping.
+async function killOwned(owner) {
+  const left = ownedProcesses(owner)
+  for (const { pid } of left) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
+  }
+  await waitGone(left, `leftover processes of ${owner} to exit`, 10_000)
 }
 
 // The environment without anything that would point rpd or PM2 at a pool other than the one under test.
@@ -53,7 +89,7 @@ export class Rpd {
     this.dir = dir
     this.cwd = path.dirname(dir)
     fs.mkdirSync(this.cwd, { recursive: true })
-    this.env = cleanEnv(env)
+    this.env = cleanEnv({ ...env, [OWNER_VAR]: dir })
     this.unregister = register(() => this.forceStop())
   }
 
@@ -100,10 +136,12 @@ export class Rpd {
   // Stops whatever still runs, escalating, and waits for it all to be gone.
   async forceStop() {
     const pid = this.masterPid()
-    if (!pid) return
-    const left = descendants(pid)
-    await this.cli(['stop', '--timeout', '5'], { allowFail: true, timeoutMs: 30_000 })
-    await waitGone(left, `the workers of ${this.dir} to exit`, 15_000)
+    if (pid) {
+      const left = descendants(pid)
+      await this.cli(['stop', '--timeout', '5'], { allowFail: true, timeoutMs: 30_000 })
+      await waitGone(left, `the workers of ${this.dir} to exit`, 15_000)
+    }
+    await killOwned(this.dir)
   }
 
   async dispose() {
@@ -118,7 +156,7 @@ export class Pm2 {
     fs.mkdirSync(home, { recursive: true })
     // PM2 asks its version server on the first use of a PM2_HOME (and daily): keep the benchmark on loopback.
     fs.writeFileSync(path.join(home, 'touch'), String(Date.now()))
-    this.env = cleanEnv({ PM2_HOME: home, PM2_DISABLE_VERSION_CHECK: '1' })
+    this.env = cleanEnv({ PM2_HOME: home, PM2_DISABLE_VERSION_CHECK: '1', [OWNER_VAR]: home })
     this.unregister = register(() => this.kill())
   }
 
@@ -153,6 +191,7 @@ export class Pm2 {
     const left = daemon ? [daemon, ...descendants(pid)] : []
     await this.cli(['kill'], { allowFail: true, timeoutMs: 30_000 })
     await waitGone(left, 'the PM2 daemon and its processes to exit', 15_000)
+    await killOwned(this.home)
   }
 
   async dispose() {
@@ -178,7 +217,22 @@ export async function startRedis(dir) {
   const port = await freePort()
   const pidFile = path.join(dir, 'redis.pid')
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
-  await run(['redis-server', ...args, '--dir', dir, '--daemonize', 'yes', '--pidfile', pidFile])
+  const stop = async () => {
+    const pid = readPidFile(pidFile)
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGTERM')
+        for (let i = 0; i < 200 && fs.existsSync(`/proc/${pid}`); i++) await sleep(25)
+      } catch {
+        // Already gone.
+      }
+    }
+    await killOwned(dir)
+  }
+  const unregister = register(stop)
+  await run(['redis-server', ...args, '--dir', dir, '--daemonize', 'yes', '--pidfile', pidFile], {
+    env: cleanEnv({ [OWNER_VAR]: dir }),
+  })
   const url = `redis://127.0.0.1:${port}`
   await waitFor(
     () => {
@@ -187,17 +241,6 @@ export async function startRedis(dir) {
     },
     { what: 'redis-server to write its pid file', timeoutMs: 10_000, intervalMs: 20 },
   )
-  const stop = async () => {
-    const pid = readPidFile(pidFile)
-    if (!pid) return
-    try {
-      process.kill(pid, 'SIGTERM')
-    } catch {
-      return
-    }
-    for (let i = 0; i < 200 && fs.existsSync(`/proc/${pid}`); i++) await sleep(25)
-  }
-  const unregister = register(stop)
   return {
     port,
     url,
