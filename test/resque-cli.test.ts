@@ -169,8 +169,10 @@ describe('rpd status with Resque', () => {
     await waitFor(async () => (await status(dir)).redis, 'totals')
     const settled = await waitFor(async () => {
       const s = await status(dir)
-      return (s.redis as { processed: number }).processed === 2 ? s : undefined
-    }, 'both jobs to be counted')
+      // Busy/idle reaches status.json in batches (within 250 ms), so wait for both to settle.
+      const counted = (s.redis as { processed: number }).processed === 2
+      return counted && s.workers.every((w) => w.job === null) ? s : undefined
+    }, 'both jobs to be counted and both workers idle')
     expect(settled.redis).toEqual({ queues: { foo: 0 }, processed: 2, failed: 1 })
     expect(settled.workers.map((w) => w.job)).toEqual([null, null])
 

@@ -21,13 +21,16 @@ import { isWorkerMessage, type WorkerMessage } from './worker-messages.js'
 import { workerArgv } from './worker-command.js'
 
 // A command worker counts as started once it has stayed up this long (a bad command dies sooner).
-export const WORKER_SETTLE_MS = 200
+export const WORKER_SETTLE_MS = 100
 export const BACKOFF_MIN_MS = 100
 export const BACKOFF_MAX_MS = 30_000
 // A worker that ran at least this long before dying is respawned at once, its backoff reset.
 export const STABLE_AFTER_MS = 10_000
 // How long a dead worker's pipes may stay open (held by a grandchild) before it is reaped anyway.
 export const OUTPUT_DRAIN_MS = 100
+// Busy/idle changes of built-in workers reach status.json within this delay, batched (a drain of many
+// short jobs would otherwise rewrite the file for every job).
+export const JOB_STATUS_DELAY_MS = 250
 // How long a stopping master waits for Redis cleanups of workers it reaped.
 export const CLEANUP_WAIT_MS = 5_000
 // Fast shutdown: TERM, then KILL of what is left after this grace.
@@ -91,6 +94,11 @@ export class Master {
   private readonly identity: ProcessIdentity
   private readonly argv: ReturnType<typeof workerArgv>
   private watcher?: fs.FSWatcher
+  private statusDue?: 'now' | 'later' = 'now'
+  private statusTimer?: NodeJS.Timeout
+  private wakeTimer?: NodeJS.Timeout
+  private wakeAt = 0
+  private title = ''
   private readonly cleanups = new Set<Promise<void>>()
   private lastStatus?: string
   private lastWriteError?: string
@@ -117,8 +125,10 @@ export class Master {
     this.watchStateDir()
     this.say(`started manager (generation ${this.pool.generation}) in ${this.pool.cwd}`)
     for (;;) {
+      this.promoteSettled()
       this.reconcile()
-      this.writeStatus()
+      this.scheduleWake()
+      this.flushStatus()
       this.setTitle()
       if (this.shutdown && this.slots.length === 0) break
       await this.nextEvents()
@@ -151,11 +161,11 @@ export class Master {
     })
   }
 
-  private after(ms: number): void {
-    setTimeout(() => this.push({ type: 'tick' }), ms).unref()
-  }
-
   private handle(event: MasterEvent): void {
+    // A job starting or ending is news for `status` but not urgent: such changes are written in batches.
+    const jobNews =
+      event.type === 'message' && (event.message.type === 'busy' || event.message.type === 'idle')
+    this.statusDue = jobNews && this.statusDue !== 'now' ? 'later' : 'now'
     switch (event.type) {
       case 'signal':
         return this.handleSignal(event.signal)
@@ -164,7 +174,7 @@ export class Master {
       case 'message':
         return this.handleMessage(event.slot, event.child, event.message)
       case 'tick':
-        return this.promoteSettled()
+        return
       case 'state-files':
         return this.restoreStateFiles()
     }
@@ -335,7 +345,6 @@ export class Master {
     child.on('message', (message) => {
       if (isWorkerMessage(message)) this.push({ type: 'message', slot, child, message })
     })
-    if (!this.argv.ipc) this.after(WORKER_SETTLE_MS)
   }
 
   private pipeOutput(source: string, pid: number, child: ChildProcess, onClosed: () => void): void {
@@ -352,6 +361,28 @@ export class Master {
       })
       stream.on('error', () => undefined)
     }
+  }
+
+  // Keeps one timer armed for the earliest deadline a slot waits on (a settle time, a backoff respawn).
+  // Re-armed every pass, so a timer that fires a little early only leads to another pass, never to a stall.
+  private scheduleWake(): void {
+    let next = Infinity
+    for (const slot of this.slots) {
+      if (slot.state === 'backoff' && !slot.retiring && slot.nextAttemptAt)
+        next = Math.min(next, slot.nextAttemptAt.getTime())
+      if (slot.state === 'starting' && slot.child && !this.argv.ipc)
+        next = Math.min(next, slot.startedAt.getTime() + WORKER_SETTLE_MS)
+    }
+    if (next === Infinity || (this.wakeTimer && this.wakeAt <= next)) return
+    clearTimeout(this.wakeTimer)
+    this.wakeAt = next
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined
+        this.push({ type: 'tick' })
+      },
+      Math.max(0, next - Date.now()) + 1,
+    )
   }
 
   // Command workers become running once they outlive the settle time.
@@ -431,7 +462,6 @@ export class Master {
       uptime >= STABLE_AFTER_MS ? 0 : Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, slot.backoffMs * 2))
     slot.state = 'backoff'
     slot.nextAttemptAt = new Date(Date.now() + slot.backoffMs)
-    if (slot.backoffMs) this.after(slot.backoffMs)
   }
 
   private retire(slot: Slot, signal: NodeJS.Signals | string): void {
@@ -498,6 +528,20 @@ export class Master {
   }
 
   // Rewrites status.json when its content changed (or the file is gone); one log line per new write error.
+  private flushStatus(): void {
+    if (this.statusDue === 'now') {
+      this.statusDue = undefined
+      clearTimeout(this.statusTimer)
+      this.statusTimer = undefined
+      this.writeStatus()
+    } else if (this.statusDue === 'later' && !this.statusTimer) {
+      this.statusTimer = setTimeout(() => {
+        this.statusTimer = undefined
+        this.push({ type: 'tick' })
+      }, JOB_STATUS_DELAY_MS)
+    }
+  }
+
   private writeStatus(): void {
     const status = this.statusFile(this.shutdown ? 'stopping' : 'running')
     const content = JSON.stringify({ ...status, updatedAt: undefined })
@@ -562,7 +606,8 @@ export class Master {
   private setTitle(): void {
     const pids = this.liveSlots().map((slot) => slot.child!.pid)
     const verb = this.shutdown ? 'stopping' : 'managing'
-    process.title = `resque-pool-master[${this.pool.app}]: ${verb} [${pids.join(', ')}]`
+    const title = `resque-pool-master[${this.pool.app}]: ${verb} [${pids.join(', ')}]`
+    if (title !== this.title) process.title = this.title = title
   }
 
   private finish(): void {

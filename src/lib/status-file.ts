@@ -51,7 +51,7 @@ export interface StatusFile {
 }
 
 export function writeStatusFile(paths: StatePaths, status: StatusFile): void {
-  writeFileAtomic(paths.status, `${JSON.stringify(status, null, 1)}\n`)
+  writeFileAtomic(paths.status, `${JSON.stringify(status, null, 1)}\n`, { fsync: false })
 }
 
 // The last status the master wrote, or undefined when there is none or it cannot be read.
