@@ -111,7 +111,12 @@ export interface FollowOptions<T> {
   check: () => T | undefined
   timeoutMs?: number
   signal?: AbortSignal
+  // True when the awaited change is imminent but has no event of its own (a process about to exit):
+  // then check again after SOON_MS instead of waiting for the fallback tick.
+  soon?: () => boolean
 }
+
+export const SOON_MS = 5
 
 // Waits, printing new log lines, until check() answers, the timeout passes or the signal aborts.
 // Wakes on file-system events in the state directory, with a slow fallback tick.
@@ -135,6 +140,8 @@ export function follow<T>(options: FollowOptions<T>): Promise<{ result?: T; time
       if (result !== undefined) {
         if (options.reader) for (const line of options.reader.read()) options.onLine?.(line)
         finish({ result, timedOut: false })
+      } else if (options.soon?.()) {
+        setTimeout(pump, SOON_MS)
       }
     }
     const onAbort = () => finish({ timedOut: false })

@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import { RpdError } from './errors.js'
 import { LogReader, follow, logSize } from './log-tail.js'
 import { findMaster, removeMasterPid } from './master-pid.js'
@@ -52,6 +53,8 @@ async function waitGone(
     timeoutMs,
     signal,
     check: () => (everythingGone(master, workerIdentities(dir)) ? true : undefined),
+    // The master removes master.pid in its last moments; its exit itself makes no file event.
+    soon: () => !fs.existsSync(statePaths(dir).pid),
   })
   return outcome.result === true
 }
