@@ -22,6 +22,8 @@ redis.call('SET', KEYS[2], '{"queue":' .. ARGV[1] .. ',"run_at":' .. ARGV[2] .. 
 return job
 `
 
+const RESERVE_COMMAND = 'rpdReserve'
+
 // One worker's registration in Redis, written the way Ruby Resque writes it.
 export class WorkerRegistry {
   constructor(
@@ -48,9 +50,14 @@ export class WorkerRegistry {
   // Resque's reserve and working_on in one atomic step: LPOP the job and record it in resque:worker:ID.
   // Done as two commands, a worker killed between them would take the job with it and leave no trace.
   async reserve(queue: string, at: Date): Promise<string | null> {
-    const text = await this.redis.eval(
-      RESERVE_SCRIPT,
-      2,
+    if (!(RESERVE_COMMAND in this.redis))
+      this.redis.defineCommand(RESERVE_COMMAND, { numberOfKeys: 2, lua: RESERVE_SCRIPT })
+    const reserve = (this.redis as unknown as Record<string, (...args: string[]) => Promise<unknown>>)[
+      RESERVE_COMMAND
+    ]
+    // A defined command is sent as EVALSHA: the script travels once, not with every job.
+    const text = await reserve.call(
+      this.redis,
       this.keys.queue(queue),
       this.keys.worker(this.id),
       JSON.stringify(queue),
