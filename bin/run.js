@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-const args = process.argv.slice(2)
-if (args[0] === 'status') {
-  const { runStatusFast } = await import('../dist/status-fast.js')
-  const code = await runStatusFast(args.slice(1))
-  if (code !== undefined) process.exit(code)
-}
+// Plain command lines run straight from the library; oclif (help, errors, the shell) only when needed.
+const { runFast } = await import('../dist/fast-cli.js')
+const code = await runFast(process.argv.slice(2))
+// On Linux stdout is synchronous (files, pipes, terminals): exiting now loses no output.
+if (code !== undefined) process.exit(code)
 
 const { execute, settings } = await import('@oclif/core')
 // Always run the compiled commands, whatever NODE_ENV says (oclif would otherwise look for TypeScript sources).

@@ -1,8 +1,10 @@
 import { Command, Flags } from '@oclif/core'
+import { ACTION_COMMANDS, reportError, runAction } from './actions/run-action.js'
 import { EXIT_USAGE, RpdError } from './lib/errors.js'
 import { resolveStateDir } from './lib/state-dir.js'
 
-// Flags every command takes, and one way of reporting failure: `rpd: message` on one line, with the exit code.
+// Every command: its flags and docs here in oclif, its work in src/actions (also run by bin/run.js's fast path),
+// and one way of reporting failure: `rpd: message` on one line, with the exit code.
 export abstract class BaseCommand extends Command {
   static baseFlags = {
     'state-dir': Flags.string({
@@ -19,27 +21,29 @@ export abstract class BaseCommand extends Command {
     this.log(line)
   }
 
+  async run(): Promise<void> {
+    if (!this.id || !ACTION_COMMANDS.has(this.id)) throw new RpdError(`no action for ${this.id}`)
+    const { argv, flags } = await this.parse(this.constructor as typeof BaseCommand)
+    const code = await runAction(this.id, {
+      argv: argv as string[],
+      flags,
+      dir: this.stateDir(flags['state-dir'] as string | undefined),
+      print: this.print,
+    })
+    if (code) this.exit(code)
+  }
+
   protected async catch(error: Error & { code?: string; oclif?: { exit?: number } }): Promise<unknown> {
     // this.exit(n) throws to unwind; it is not a failure to report.
     if (error.code === 'EEXIT') process.exit(error.oclif?.exit ?? 0)
-    if (process.env.DEBUG?.includes('rpd')) process.stderr.write(`${error.stack}\n`)
     const parse = isParseError(error)
-    const exit = error instanceof RpdError ? error.exit : parse ? EXIT_USAGE : (error.oclif?.exit ?? 1)
-    if (exit === 0) return
-    process.stderr.write(
-      `rpd: ${oneLine(error.message)}${parse ? `; see rpd ${this.id ?? ''} --help` : ''}\n`,
-    )
-    process.exit(exit)
+    if (parse || !(error instanceof RpdError)) {
+      const exit = parse ? EXIT_USAGE : (error.oclif?.exit ?? 1)
+      reportError(error, parse ? `; see rpd ${this.id ?? ''} --help` : '')
+      process.exit(exit)
+    }
+    process.exit(reportError(error))
   }
-}
-
-// oclif's messages span lines ("Parsing --timeout\n\tExpected an integer ..."): keep them as one line.
-export function oneLine(message: string): string {
-  return message
-    .split('\n')
-    .map((line) => line.replace(/^\s*(Error:\s*)?/, '').trim())
-    .filter((line) => line && !/^See more help with/.test(line))
-    .join(': ')
 }
 
 // oclif's flag and argument parse errors carry the parse that failed.

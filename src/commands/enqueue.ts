@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
-import { MAX_ENQUEUE_COUNT, chooseRedisTarget, enqueueJobs } from '../lib/resque/enqueue.js'
-import { redactUrl } from '../lib/resque/redis-url.js'
+import { MAX_ENQUEUE_COUNT } from '../lib/resque/enqueue.js'
 
 export default class Enqueue extends BaseCommand {
   static summary = 'Push a Resque job onto a queue, exactly as Ruby Resque does.'
@@ -34,20 +33,5 @@ export default class Enqueue extends BaseCommand {
       helpValue: 'NAME',
       description: "Resque namespace in Redis [default: the pool's, else resque]",
     }),
-  }
-
-  async run(): Promise<void> {
-    const { argv, flags } = await this.parse(Enqueue)
-    const [queue = '', className = '', ...args] = argv as string[]
-    const target = chooseRedisTarget({
-      url: flags.redis,
-      namespace: flags.namespace,
-      stateDir: this.stateDir(flags['state-dir']),
-    })
-    const result = await enqueueJobs({ ...target, queue, className, args, count: flags.count })
-    const jobs = result.pushed === 1 ? `1 ${className} job` : `${result.pushed} ${className} jobs`
-    this.log(
-      `enqueued ${jobs} on ${queue} (${redactUrl(result.url)}, namespace ${result.namespace}); ${queue} now holds ${result.length}`,
-    )
   }
 }

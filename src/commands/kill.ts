@@ -1,7 +1,5 @@
 import { Args } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
-import { signalMaster } from '../lib/signal-master.js'
-import { shortSignal } from '../lib/signals.js'
 
 export default class Kill extends BaseCommand {
   static summary = 'Send a signal to the master (verified by pid and start time).'
@@ -11,10 +9,4 @@ export default class Kill extends BaseCommand {
     signal: Args.string({ description: 'signal name (QUIT, SIGQUIT, quit) or number', required: true }),
   }
   static examples = ['<%= config.bin %> kill HUP', '<%= config.bin %> kill USR2']
-
-  async run(): Promise<void> {
-    const { args, flags } = await this.parse(Kill)
-    const { master, signal } = signalMaster(this.stateDir(flags['state-dir']), args.signal)
-    this.log(`sent ${shortSignal(signal)} to master ${master.pid}`)
-  }
 }

@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
-import { EXIT_FAILURE } from '../lib/errors.js'
-import { DEFAULT_LOG_LINES, showLogs } from '../lib/logs.js'
+import { DEFAULT_LOG_LINES } from '../lib/logs.js'
 
 export default class Logs extends BaseCommand {
   static summary = "Show the pool's log (master.log): the last lines, or follow it."
@@ -31,26 +30,5 @@ export default class Logs extends BaseCommand {
       default: 60,
       min: 1,
     }),
-  }
-
-  async run(): Promise<void> {
-    const { flags } = await this.parse(Logs)
-    const abort = new AbortController()
-    process.once('SIGINT', () => abort.abort())
-    const matched = await showLogs(
-      this.stateDir(flags['state-dir']),
-      {
-        lines: flags.lines,
-        follow: flags.follow,
-        until: flags.until,
-        timeoutMs: flags.timeout * 1000,
-        signal: abort.signal,
-      },
-      this.print,
-    )
-    if (!matched) {
-      process.stderr.write(`rpd: no line matched ${JSON.stringify(flags.until)} within ${flags.timeout} s\n`)
-      this.exit(EXIT_FAILURE)
-    }
   }
 }

@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
-import { describeFormation, reloadPool } from '../lib/scale-pool.js'
 
 export default class Reload extends BaseCommand {
   static summary = 'Make the master re-read pool.yml and reopen master.log (HUP).'
@@ -14,15 +13,5 @@ export default class Reload extends BaseCommand {
       default: 60,
       min: 1,
     }),
-  }
-
-  async run(): Promise<void> {
-    const { flags } = await this.parse(Reload)
-    const outcome = await reloadPool(
-      this.stateDir(flags['state-dir']),
-      { wait: !flags['no-wait'], timeoutMs: flags.timeout * 1000 },
-      this.print,
-    )
-    this.log(`reloaded generation ${outcome.pool.generation}: ${describeFormation(outcome.pool.formation)}`)
   }
 }

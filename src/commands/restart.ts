@@ -1,6 +1,5 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
-import { restartPool } from '../lib/scale-pool.js'
 
 export default class Restart extends BaseCommand {
   static summary = 'Rolling restart of the workers (all, or of the groups named), e.g. to deploy new code.'
@@ -17,16 +16,5 @@ export default class Restart extends BaseCommand {
       default: 60,
       min: 1,
     }),
-  }
-
-  async run(): Promise<void> {
-    const { argv, flags } = await this.parse(Restart)
-    const outcome = await restartPool(
-      this.stateDir(flags['state-dir']),
-      argv as string[],
-      { wait: !flags['no-wait'], timeoutMs: flags.timeout * 1000 },
-      this.print,
-    )
-    this.log(outcome.kind === 'applied' ? 'restarted' : 'restart requested')
   }
 }

@@ -1,6 +1,5 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
-import { describeFormation, scalePool } from '../lib/scale-pool.js'
 
 export default class Scale extends BaseCommand {
   static summary = 'Change worker counts: foo=4 sets, foo=+2 / foo=-1 adjust, foo=0 removes the group.'
@@ -21,22 +20,5 @@ export default class Scale extends BaseCommand {
       default: 60,
       min: 1,
     }),
-  }
-
-  async run(): Promise<void> {
-    const { argv, flags } = await this.parse(Scale)
-    const outcome = await scalePool(
-      this.stateDir(flags['state-dir']),
-      argv as string[],
-      { wait: !flags['no-wait'], timeoutMs: flags.timeout * 1000 },
-      this.print,
-    )
-    const formation = describeFormation(outcome.pool.formation)
-    if (outcome.kind === 'unchanged') this.log(`no change: the formation is already ${formation}`)
-    else if (outcome.kind === 'saved') this.log(`not running: saved ${formation} for the next rpd start`)
-    else
-      this.log(
-        `${outcome.kind === 'applied' ? 'applied' : 'sent'} generation ${outcome.pool.generation}: ${formation}`,
-      )
   }
 }

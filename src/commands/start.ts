@@ -1,7 +1,5 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
-import { startPool } from '../lib/start-pool.js'
-import { formatStatus, readFullStatus } from '../lib/pool-status.js'
 
 export default class Start extends BaseCommand {
   static summary = 'Start a pool: a detached master keeping COUNT workers per queue group.'
@@ -50,28 +48,5 @@ export default class Start extends BaseCommand {
       default: 60,
       min: 1,
     }),
-  }
-
-  async run(): Promise<void> {
-    const { argv, flags } = await this.parse(Start)
-    const dir = this.stateDir(flags['state-dir'])
-    const { master } = await startPool(
-      dir,
-      {
-        specs: argv as string[],
-        command: flags.command,
-        jobs: flags.jobs,
-        redis: flags.redis,
-        namespace: flags.namespace,
-        stopSignal: flags['stop-signal'],
-        app: flags.app,
-        wait: !flags['no-wait'],
-        timeoutMs: flags.timeout * 1000,
-      },
-      this.print,
-    )
-    if (flags['no-wait']) return this.log(`started master ${master.pid}`)
-    this.log('')
-    formatStatus(await readFullStatus(dir)).forEach((line) => this.log(line))
   }
 }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
-import { STOP_TIMEOUT_MS, stopPool } from '../lib/stop-pool.js'
+import { STOP_TIMEOUT_MS } from '../lib/stop-pool.js'
 
 export default class Stop extends BaseCommand {
   static summary = 'Stop the pool gracefully: every worker finishes its job, then the master exits.'
@@ -19,17 +19,5 @@ export default class Stop extends BaseCommand {
       min: 1,
     }),
     force: Flags.boolean({ description: 'fast stop: TERM to every worker now (jobs are interrupted)' }),
-  }
-
-  async run(): Promise<void> {
-    const { flags } = await this.parse(Stop)
-    const abort = new AbortController()
-    process.once('SIGINT', () => abort.abort())
-    const outcome = await stopPool(
-      this.stateDir(flags['state-dir']),
-      { timeoutMs: flags.timeout * 1000, force: flags.force, signal: abort.signal },
-      this.print,
-    )
-    this.log(outcome)
   }
 }

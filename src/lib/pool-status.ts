@@ -186,7 +186,10 @@ export function drawProcessTree(rootPid: number, workers: readonly WorkerStatus[
   }
   const lines = [`-+= ${label(rootPid)}`]
   const walk = (pid: number, prefix: string) => {
-    const kids = (children.get(pid) ?? []).sort((a, b) => a.pid - b.pid)
+    // A process that exited while we looked has no command line left: leave it out.
+    const kids = (children.get(pid) ?? [])
+      .filter((kid) => readCmdline(kid.pid) !== '')
+      .sort((a, b) => a.pid - b.pid)
     kids.forEach((kid, i) => {
       const last = i === kids.length - 1
       const hasKids = (children.get(kid.pid)?.length ?? 0) > 0

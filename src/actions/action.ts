@@ -1,0 +1,28 @@
+// What a command does once its flags are parsed, shared by the oclif command and bin/run.js's fast path.
+export interface ActionInput {
+  argv: string[]
+  // Parsed flags by their long names (`no-wait`, `state-dir`), defaults applied.
+  flags: Record<string, unknown>
+  // The resolved state directory.
+  dir: string
+  print: (line: string) => void
+}
+
+// Returns the exit code (undefined for 0); expected failures throw RpdError.
+export type Action = (input: ActionInput) => Promise<number | undefined>
+
+export function flagString(flags: Record<string, unknown>, name: string): string | undefined {
+  const value = flags[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+export function flagNumber(flags: Record<string, unknown>, name: string): number {
+  return Number(flags[name])
+}
+
+// Aborts when the user presses ^C, so a wait can end cleanly with a message instead of a dead process.
+export function abortOnInterrupt(): AbortSignal {
+  const abort = new AbortController()
+  process.once('SIGINT', () => abort.abort())
+  return abort.signal
+}
