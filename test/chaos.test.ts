@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Redis } from 'ioredis'
 import { cleanupStates, fixture, newStateDir, rpd, status, waitFor } from './helpers/cli.js'
@@ -113,15 +115,24 @@ describe('no lost jobs', () => {
     expect(done.size).toBe(JOBS)
     expect(failed.length).toBeLessThanOrEqual(kills)
     // Registrations match the live workers exactly: no ghost of a killed one.
-    const s = await status(dir)
-    const live = new Set(s.workers.filter((w) => w.state === 'running').map((w) => w.pid))
-    await waitFor(
-      async () => {
-        const registered = await redis.smembers('resque:workers')
-        return registered.length === live.size && registered.every((id) => live.has(Number(id.split(':')[1])))
-      },
-      'registrations to match the live workers',
-      15_000,
-    )
+    let last = ''
+    try {
+      await waitFor(
+        async () => {
+          const s = await status(dir)
+          const live = s.workers.filter((w) => w.state === 'running').map((w) => w.pid)
+          const registered = (await redis.smembers('resque:workers')).map((id) => Number(id.split(':')[1]))
+          last = `live ${JSON.stringify(live.sort())}, registered ${JSON.stringify(registered.sort())}, states ${JSON.stringify(s.workers.map((w) => [w.pid, w.state]))}`
+          return registered.length === live.length && registered.every((pid) => live.includes(pid))
+        },
+        'registrations to match the live workers',
+        15_000,
+      )
+    } catch (error) {
+      const registered = (await redis.smembers('resque:workers')).map((id) => id.split(':')[1])
+      const log = fs.readFileSync(path.join(dir, 'master.log'), 'utf8').split('\n')
+      const about = log.filter((line) => registered.some((pid) => line.includes(`[${pid}]`)))
+      throw new Error(`${(error as Error).message}: ${last}\n${about.slice(-12).join('\n')}`)
+    }
   }, 240_000)
 })

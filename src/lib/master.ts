@@ -31,6 +31,9 @@ export const OUTPUT_DRAIN_MS = 100
 // Busy/idle changes of built-in workers reach status.json within this delay, batched (a drain of many
 // short jobs would otherwise rewrite the file for every job).
 export const JOB_STATUS_DELAY_MS = 250
+// A failed Redis cleanup of a dead worker is tried again this many times, waiting up to this long between.
+export const PRUNE_ATTEMPTS = 10
+export const PRUNE_RETRY_MAX_MS = 60_000
 // How long a stopping master waits for Redis cleanups of workers it reaped.
 export const CLEANUP_WAIT_MS = 5_000
 // Fast shutdown: TERM, then KILL of what is left after this grace.
@@ -442,12 +445,23 @@ export class Master {
 
   // A built-in worker that died without unregistering would stay in Redis as a ghost with its job in progress:
   // remove it and fail the job now, as Resque's pruning would. Loaded lazily: pools without Redis never load ioredis.
-  private pruneFromRedis(pid: number, group: string): void {
+  // Redis may be away when the worker dies: then the cleanup is retried with growing delay while the master runs.
+  private pruneFromRedis(pid: number, group: string, attempt = 1): void {
     const dead = { redisUrl: this.pool.redis!, namespace: this.pool.namespace, pid, group }
     const cleanup = import('./resque/prune-worker.js')
       .then(({ pruneDeadWorker }) => pruneDeadWorker(dead))
       .then((note) => void (note && this.say(note)))
-      .catch((error) => this.say(`cannot remove worker[${pid}] from Redis: ${errorMessage(error)}`))
+      .catch((error) => {
+        const retry = attempt < PRUNE_ATTEMPTS && !this.shutdown
+        this.say(
+          `cannot remove worker[${pid}] from Redis: ${errorMessage(error)}${retry ? '; will retry' : ''}`,
+        )
+        if (retry)
+          setTimeout(
+            () => this.pruneFromRedis(pid, group, attempt + 1),
+            Math.min(PRUNE_RETRY_MAX_MS, 500 * 2 ** attempt),
+          ).unref()
+      })
       .finally(() => this.cleanups.delete(cleanup))
     this.cleanups.add(cleanup)
   }
