@@ -1,6 +1,7 @@
 // For each missed target: where the time (or CPU) went in this run, from the run's own measurements, and what
 // in rpd would reach the target.
 import { median } from './lib/measure.mjs'
+import { WORKER_SETTLE_MS } from '../../dist/lib/master.js'
 
 const ms = (v) => (Number.isFinite(v) ? `${Math.round(v)} ms` : 'n/a')
 const pct = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} %` : 'n/a')
@@ -13,6 +14,9 @@ function bootCosts(boot) {
   return {
     node,
     oclif: median(boot.oclif) - node,
+    cli: median(boot.cli) - node,
+    startPool: median(boot.startPool) - node,
+    scaleAction: median(boot.scaleAction) - node,
     master: median(boot.master) - node,
     yaml: median(boot.yaml) - node,
     lockfile: median(boot.lockfile) - node,
@@ -35,23 +39,15 @@ function explainStart({ lifecycle, boot }) {
     '',
     `- **Booting two Node processes in a row (${ms(up)}).** The CLI, then the master.` +
       (cost
-        ? ` Here oclif adds ${ms(cost.oclif)} to the CLI over \`node -e 0\` (${ms(cost.node)}), and the ` +
-          `master's imports add ${ms(cost.master)}; on their own, yaml costs ${ms(cost.yaml)} and ` +
-          `proper-lockfile ${ms(cost.lockfile)}. \`src/lib/pool-file.ts\` imports both, and the master imports ` +
-          'pool-file.ts though it never takes the lock.'
+        ? ` Here the CLI's start path adds ${ms(cost.startPool)} to \`node -e 0\` (${ms(cost.node)}) and the ` +
+          `master's imports ${ms(cost.master)}; on their own, yaml costs ${ms(cost.yaml)} and proper-lockfile ` +
+          `${ms(cost.lockfile)} (the CLI needs both for pool.yml and its lock; the master only yaml).`
         : ''),
     `- **The settle window (${ms(applied - lastSpawn)}).** A command worker counts as started only once it has ` +
-      'stayed up `WORKER_SETTLE_MS` = 200 ms (`src/lib/master.ts`), so that `start` can report a command that ' +
+      `stayed up \`WORKER_SETTLE_MS\` = ${WORKER_SETTLE_MS} ms (\`src/lib/master.ts\`), so that \`start\` can report a command that ` +
       'cannot run. PM2 calls a process online as soon as it is spawned.',
     '',
-    'What would reach it: answer `start`, `scale` and `stop` in `bin/run.js` without oclif, as `status` ' +
-      'already is; move `withPoolLock` out of `pool-file.ts` so the master does not load proper-lockfile; and ' +
-      'shorten the settle window (100 ms still catches a command that is not found, which bash reports within ' +
-      'a few ms).' +
-      (cost
-        ? ` The first two alone would bring rpd to about ${ms(start - cost.oclif - cost.lockfile)} here, ` +
-          `against PM2's ${ms(m(lifecycle.pm2, (r) => r.startMs))}.`
-        : ''),
+    'What would reach it: a shorter settle window, at the price of reporting fewer failed starts.',
   ]
   return lines.join('\n')
 }
@@ -64,25 +60,31 @@ function explainScale({ lifecycle, boot }) {
   const applied = m(rpd, (r) => r.scale.appliedMs)
   const pm2 = m(lifecycle.pm2, (r) => r.scaleMs)
   const cost = bootCosts(boot)
-  const settleBudget = cost ? pm2 - (first - cost.oclif) - (last - first) - (scale - applied) : NaN
+  const settleBudget = pm2 - first - (last - first) - (scale - applied)
   return [
     `rpd's first new worker was spawned ${ms(first)} after the call (the CLI booting, taking the lock, ` +
       `rewriting pool.yml and sending HUP; the master re-reading pool.yml), the last at ${ms(last)}; status.json ` +
       `said all 16 started at ${ms(applied)} and the call returned at ${ms(scale)}. \`pm2 scale\` is one request ` +
       `from a CLI to a daemon that is already running: ${ms(pm2)}.`,
     '',
-    `Of rpd's time, ${ms(applied - last)} is the 200 ms settle window (see the start figure) and ${ms(first)} ` +
-      'is getting the change to the master, most of it the CLI booting' +
-      (cost ? ` (oclif: ${ms(cost.oclif)}).` : '.'),
-    '',
-    'What would reach it: the same oclif-free path for `scale`, and a shorter settle window' +
-      (Number.isFinite(settleBudget)
-        ? settleBudget > 0
-          ? ` (with oclif gone, the window would have to be under about ${ms(settleBudget)} to beat PM2 here)`
-          : ' — though here even with oclif gone and no window at all rpd would not beat PM2'
+    `Of rpd's time, ${ms(applied - last)} is the settle window (\`WORKER_SETTLE_MS\` = ${WORKER_SETTLE_MS} ms: ` +
+      'each new worker must stay up that long before `scale` calls it started) and ' +
+      `${ms(first)} is getting the change to the master: starting Node` +
+      (cost
+        ? ` (${ms(cost.node)}) and loading the scale path (${ms(cost.scaleAction)} over \`node -e 0\`, ` +
+          `most of it yaml ${ms(cost.yaml)} and proper-lockfile ${ms(cost.lockfile)}, which pool.yml and its lock need)`
         : '') +
-      ', or letting `scale` return once the new workers are spawned and running the command, with one that ' +
-      'dies within the window still reported by `status` and the log rather than by `scale`.',
+      ', taking the lock, rewriting pool.yml, the HUP and the master re-reading it. The CLI no longer loads oclif.',
+    '',
+    'Why the window stays: it is what lets `scale` (and `start`) report a worker that cannot run instead of ' +
+      'calling it started. A command that is not found dies within a few ms, but a Node worker whose script ' +
+      'throws on load needs about as long as Node takes to start (~60 ms here). PM2 calls a process online the ' +
+      'moment it is spawned and finds out later.',
+    '',
+    'What would reach it: a window of under about ' +
+      `${ms(Number.isFinite(settleBudget) ? Math.max(0, settleBudget) : NaN)} here, or returning once the new ` +
+      'workers are spawned and leaving an early death to `status` and the log; both report fewer failed ' +
+      'changes, so rpd keeps the window.',
   ].join('\n')
 }
 
@@ -144,7 +146,7 @@ function explainThroughput({ throughput }) {
 
 const GENERIC = {
   'status-node':
-    '`rpd status` is answered in `bin/run.js` without oclif (`src/status-fast.ts`); what it adds to `node -e 0` ' +
+    '`rpd status` is answered in `bin/run.js` without oclif (`src/fast-cli.ts`); what it adds to `node -e 0` ' +
     'is its module graph and reading /proc for each worker. Look for a heavy import on that path.',
   'status-pm2': 'See the row above: the same command, compared with `pm2 jlist`.',
   survival:

@@ -12,7 +12,18 @@ const importOf = (specifier) => [
 
 export const BOOT_COMMANDS = {
   node: { label: '`node -e 0`', argv: [process.execPath, '-e', '0'] },
-  oclif: { label: '`rpd --version` (oclif)', argv: [process.execPath, RPD_BIN, '--version'] },
+  cli: {
+    label: '`rpd config --path` (a plain command: no oclif)',
+    argv: [process.execPath, RPD_BIN, 'config', '--path'],
+  },
+  oclif: {
+    label: '`rpd --version` (through oclif, as help and errors are)',
+    argv: [process.execPath, RPD_BIN, '--version'],
+  },
+  scaleAction: {
+    label: 'import dist/actions/scale.js (what `rpd scale` loads)',
+    argv: importOf('./dist/actions/scale.js'),
+  },
   oclifCore: { label: "import '@oclif/core'", argv: importOf('@oclif/core') },
   yaml: { label: "import 'yaml'", argv: importOf('yaml') },
   lockfile: { label: "import 'proper-lockfile'", argv: importOf('proper-lockfile') },
