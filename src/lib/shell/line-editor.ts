@@ -32,13 +32,34 @@ function typedText(text: string | undefined, key: readline.Key | undefined): str
   return [...text].every((ch) => ch >= ' ' && ch !== '\x7f') ? text : ''
 }
 
+// The command running now, if any, and the way to interrupt it.
+class Interruptions {
+  private current?: AbortController
+
+  async run<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const abort = new AbortController()
+    this.current = abort
+    try {
+      return await task(abort.signal)
+    } finally {
+      if (this.current === abort) this.current = undefined
+    }
+  }
+
+  // Returns false when nothing was running.
+  interrupt(): boolean {
+    this.current?.abort()
+    return this.current !== undefined
+  }
+}
+
 // On a terminal, readline is alive only while the prompt shows; while a command runs the terminal stays raw
 // and the editor reads the keys itself, so ^C is a key, not a SIGINT sent to the whole process group
 // (which would also kill a `sh -c` wrapping the shell, as in tmux).
 class TerminalEditor implements LineEditor {
   readonly interactive = true
   private rl?: readline.Interface
-  private abort?: AbortController
+  private readonly running = new Interruptions()
   private typeahead = ''
   private readonly onKey = (text: string | undefined, key: readline.Key | undefined) => {
     if (this.rl) return
@@ -46,7 +67,7 @@ class TerminalEditor implements LineEditor {
     this.typeahead += typedText(text, key)
   }
   // A SIGINT sent with kill(1) interrupts a running command too.
-  private readonly onSignal = () => this.abort?.abort()
+  private readonly onSignal = () => void this.running.interrupt()
 
   constructor(private readonly options: LineEditorOptions) {
     readline.emitKeypressEvents(options.input)
@@ -94,14 +115,8 @@ class TerminalEditor implements LineEditor {
     })
   }
 
-  async runInterruptible<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const abort = new AbortController()
-    this.abort = abort
-    try {
-      return await task(abort.signal)
-    } finally {
-      if (this.abort === abort) this.abort = undefined
-    }
+  runInterruptible<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.running.run(task)
   }
 
   close(): void {
@@ -114,7 +129,7 @@ class TerminalEditor implements LineEditor {
   private interrupt(): void {
     this.typeahead = ''
     this.options.output.write('^C\n')
-    this.abort?.abort()
+    this.running.interrupt()
   }
 
   // Keeps keys flowing to onKey between prompts, raw, so ^C arrives as a key.
@@ -139,9 +154,9 @@ class StreamEditor implements LineEditor {
   readonly interactive = false
   private readonly rl: readline.Interface
   private readonly lines: AsyncIterator<string>
-  private abort?: AbortController
+  private readonly running = new Interruptions()
   private endInput?: () => void
-  private readonly onSignal = () => (this.abort ? this.abort.abort() : this.endInput?.())
+  private readonly onSignal = () => this.running.interrupt() || this.endInput?.()
 
   constructor(options: LineEditorOptions) {
     this.rl = readline.createInterface({ input: options.input, terminal: false, crlfDelay: Infinity })
@@ -156,14 +171,8 @@ class StreamEditor implements LineEditor {
     return next === undefined || next.done ? undefined : next.value
   }
 
-  async runInterruptible<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const abort = new AbortController()
-    this.abort = abort
-    try {
-      return await task(abort.signal)
-    } finally {
-      this.abort = undefined
-    }
+  runInterruptible<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.running.run(task)
   }
 
   close(): void {
