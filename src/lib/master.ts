@@ -575,8 +575,13 @@ export class Master {
   // unless the file is gone, so this cannot feed itself.
   private watchStateDir(): void {
     try {
-      this.watcher = fs.watch(this.paths.dir, (_event, name) => {
-        if (!name || GUARDED_FILES.has(String(name))) this.push({ type: 'state-files' })
+      this.watcher = fs.watch(this.paths.dir, (event, name) => {
+        // Appends (every log line) are 'change'; only a rename or removal can take a file away.
+        if (event !== 'rename') return
+        if (name && !GUARDED_FILES.has(String(name))) return
+        // Our own status.json rewrites end in a rename too: only its absence is news.
+        if (name === 'status.json' && fs.existsSync(this.paths.status)) return
+        this.push({ type: 'state-files' })
       })
       this.watcher.on('error', () => {
         this.watcher?.close()
