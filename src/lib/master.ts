@@ -98,6 +98,7 @@ export class Master {
   private readonly argv: ReturnType<typeof workerArgv>
   private watcher?: fs.FSWatcher
   private statusDue?: 'now' | 'later' = 'now'
+  private passNeeded = true
   private statusTimer?: NodeJS.Timeout
   private wakeTimer?: NodeJS.Timeout
   private wakeAt = 0
@@ -128,11 +129,15 @@ export class Master {
     this.watchStateDir()
     this.say(`started manager (generation ${this.pool.generation}) in ${this.pool.cwd}`)
     for (;;) {
-      this.promoteSettled()
-      this.reconcile()
-      this.scheduleWake()
+      // A job starting or ending changes no slot's place in the formation: no reconcile for it.
+      if (this.passNeeded) {
+        this.passNeeded = false
+        this.promoteSettled()
+        this.reconcile()
+        this.scheduleWake()
+        this.setTitle()
+      }
       this.flushStatus()
-      this.setTitle()
       if (this.shutdown && this.slots.length === 0) break
       await this.nextEvents()
       for (let event = this.events.shift(); event; event = this.events.shift()) this.handle(event)
@@ -169,6 +174,7 @@ export class Master {
     const jobNews =
       event.type === 'message' && (event.message.type === 'busy' || event.message.type === 'idle')
     this.statusDue = jobNews && this.statusDue !== 'now' ? 'later' : 'now'
+    if (!jobNews) this.passNeeded = true
     switch (event.type) {
       case 'signal':
         return this.handleSignal(event.signal)
