@@ -127,10 +127,6 @@ export function sameFormation(a: Formation, b: Formation): boolean {
   return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key])
 }
 
-export function totalWorkers(formation: Formation): number {
-  return Object.values(formation).reduce((sum, count) => sum + count, 0)
-}
-
 // The WORKERS form of a formation: foo=2:bar=2.
 export function formatFormation(formation: Formation): string {
   return Object.entries(formation)

@@ -30,8 +30,6 @@ export interface StartOptions {
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
   cwd?: string
-  // Checks a pool before its master starts (e.g. that Redis answers and the jobs module loads).
-  preflight?: (pool: PoolConfig) => Promise<void>
 }
 
 // Formation from the arguments, else WORKERS, else the saved pool.yml, else resque-pool.yml.
@@ -132,7 +130,6 @@ export async function startPool(dir: string, options: StartOptions, print: Print
   const launched = await withPoolLock(paths, async () => {
     const saved = readPool(paths)
     const pool = choosePool(options, saved, print)
-    await options.preflight?.(pool)
     // Built-in workers need their jobs module and Redis: fail here with one clear line, not in a respawn loop.
     if (pool.jobs) await (await import('./resque/preflight.js')).checkBuiltinPool(pool)
     const lookup = findMaster(paths)
