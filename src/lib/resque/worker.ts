@@ -61,6 +61,7 @@ export class ResqueWorker {
   private readonly heartbeatIntervalMs: number
   private readonly started = formatRubyTime()
   private registered = false
+  private registration?: Promise<void>
   private unregistering = false
   private redisLost = false
   private paused = false
@@ -95,11 +96,13 @@ export class ResqueWorker {
   private async loop(): Promise<number> {
     setStartingTitle()
     this.watchRedis()
+    // Asked to stop before anything reached Redis: there is nothing to undo.
+    if (this.shutdown) return this.stopNowResult ?? 0
     // Set first: a stop during registration must unregister, or a half-registered worker would stay behind.
     this.registered = true
-    // Resque sends the first heartbeat before registering, so pruning never mistakes a new worker for a dead one.
-    await this.registry.heartbeat()
-    await this.registry.register(this.started)
+    this.registration = this.register()
+    await this.registration
+    if (this.shutdown) return this.shutdown === 'now' ? (this.stopNowResult ?? 0) : this.unregister()
     this.options.say(`Starting worker ${this.id}`)
     this.options.notify({ type: 'ready', workerId: this.id })
     this.startHeartbeat()
@@ -170,14 +173,15 @@ export class ResqueWorker {
   }
 
   private async abandon(reason: string): Promise<number> {
+    // A graceful stop with nothing to finish ends up here too; it has said so already.
+    const announced = this.shutdown !== undefined
     this.shutdown = 'now'
     this.wakeNap?.()
     const current = this.current
     const interrupted = current && !current.recorded ? current : undefined
     if (interrupted) interrupted.recorded = true
-    this.options.say(
-      interrupted ? `${reason}: stopping now, interrupting ${interrupted.className}` : `${reason}: exiting`,
-    )
+    if (interrupted) this.options.say(`${reason}: stopping now, interrupting ${interrupted.className}`)
+    else if (!announced) this.options.say(`${reason}: exiting`)
     // With Redis away the job stays in resque:worker:ID, and whoever cleans up later (the master, a starting
     // worker's pruning) records it as failed.
     if (!interrupted || this.redisLost) return this.unregister()
@@ -192,6 +196,12 @@ export class ResqueWorker {
     return this.unregister()
   }
 
+  // Resque sends the first heartbeat before registering, so pruning never mistakes a new worker for a dead one.
+  private async register(): Promise<void> {
+    await this.registry.heartbeat()
+    await this.registry.register(this.started)
+  }
+
   private async unregister(): Promise<number> {
     this.unregistering = true
     clearInterval(this.heartbeatTimer)
@@ -202,7 +212,15 @@ export class ResqueWorker {
       return 1
     }
     try {
-      await withDeadline(this.registry.unregister(), SHUTDOWN_REDIS_TIMEOUT_MS)
+      // A registration still on its way would land after the unregistration and leave a ghost: it goes first.
+      const registration = this.registration?.catch(() => undefined)
+      await withDeadline(
+        (async () => {
+          await registration
+          await this.registry.unregister()
+        })(),
+        SHUTDOWN_REDIS_TIMEOUT_MS,
+      )
       return 0
     } catch (error) {
       this.options.say(`cannot unregister ${this.id}: ${describeRedisError(error)}; the master removes it`)
