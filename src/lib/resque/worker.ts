@@ -100,8 +100,7 @@ export class ResqueWorker {
     if (this.shutdown) return this.stopNowResult ?? 0
     // Set first: a stop during registration must unregister, or a half-registered worker would stay behind.
     this.registered = true
-    this.registration = this.register()
-    await this.registration
+    await this.register()
     if (this.shutdown) return this.shutdown === 'now' ? (this.stopNowResult ?? 0) : this.unregister()
     this.options.say(`Starting worker ${this.id}`)
     this.options.notify({ type: 'ready', workerId: this.id })
@@ -197,9 +196,17 @@ export class ResqueWorker {
   }
 
   // Resque sends the first heartbeat before registering, so pruning never mistakes a new worker for a dead one.
-  private async register(): Promise<void> {
-    await this.registry.heartbeat()
-    await this.registry.register(this.started)
+  // Again (Redis came back having forgotten this worker): keep the first start time and restore the job in progress.
+  // Kept in `registration`, which unregistering waits for: a registration landing after it would leave a ghost.
+  private register(again = false): Promise<void> {
+    this.registration = (async () => {
+      await this.registry.heartbeat()
+      if (this.unregistering) return
+      await this.registry.register(this.started, again)
+      if (again && this.current && !this.current.recorded)
+        await this.registry.restoreWorkingOn(this.current.working)
+    })()
+    return this.registration
   }
 
   private async unregister(): Promise<number> {
@@ -328,9 +335,7 @@ export class ResqueWorker {
 
   private async reregister(): Promise<void> {
     try {
-      await this.registry.heartbeat()
-      await this.registry.register(this.started, true)
-      if (this.current && !this.current.recorded) await this.registry.restoreWorkingOn(this.current.working)
+      await this.register(true)
     } catch (error) {
       this.options.say(`cannot register again: ${describeRedisError(error)}`)
     }
