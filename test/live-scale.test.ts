@@ -258,6 +258,42 @@ describe('rpd reload, restart, kill, pause, resume, config', () => {
     expect(live(await status(dir), 'foo')).toEqual(live(s, 'foo'))
   })
 
+  it('pause and USR1 never end a worker still booting: USR2 reaches each worker once it handles it', async () => {
+    const dir = newStateDir()
+    // Each worker takes 2.5 s to install its handlers; USR1/USR2 before that would end it (their default action).
+    const s = await startPool(dir, ['foo=2'], `BOOT_SECONDS=2.5 bash ${fixture('slow-boot-worker.sh')}`)
+    const booting = live(s, 'foo')
+    const masterLog = () => fs.readFileSync(path.join(dir, 'master.log'), 'utf8')
+    expect((await rpd(['pause', '--state-dir', dir])).exitCode).toBe(0)
+    expect((await rpd(['kill', 'USR1', '--state-dir', dir])).exitCode).toBe(0)
+    const paused = (pid: number) => masterLog().includes(`foo[${pid}]: got USR2 (paused)`)
+    await waitFor(() => booting.every(paused), 'both workers to get USR2 once booted')
+    const log = masterLog()
+    // The signals came while both were booting: neither got them then, and neither died of them.
+    expect(log).toContain('USR2: forwarding to 0 workers; 2 not handling USR2 yet get it once they do')
+    expect(log).toContain('USR1: forwarding to 0 workers; not to 2 not handling USR1 yet')
+    for (const pid of booting) {
+      expect(log.indexOf(`foo[${pid}]: booted`)).toBeGreaterThan(log.indexOf('USR2: forwarding'))
+      expect(log).not.toContain(`foo[${pid}]: got USR1`)
+    }
+    const after = await status(dir)
+    expect(live(after, 'foo')).toEqual(booting)
+    expect(after.workers.every((w) => w.restarts === 0)).toBe(true)
+
+    // A worker added while the pool is paused is paused as soon as it can be.
+    expect((await rpd(['scale', 'foo=3', '--state-dir', dir])).exitCode).toBe(0)
+    const [added] = live(await status(dir), 'foo').filter((pid) => !booting.includes(pid))
+    await waitFor(() => paused(added), 'the added worker to get USR2 once booted')
+    expect((await rpd(['resume', '--state-dir', dir])).exitCode).toBe(0)
+    await waitFor(
+      () => [...booting, added].every((pid) => masterLog().includes(`foo[${pid}]: got CONT (resumed)`)),
+      'every worker to get CONT',
+    )
+    const end = await status(dir)
+    expect(live(end, 'foo')).toEqual([...booting, added].sort((a, b) => a - b))
+    expect(end.workers.every((w) => w.restarts === 0)).toBe(true)
+  })
+
   it('kill refuses an unknown signal (exit 2) and says not running (exit 3) without a pool', async () => {
     const dir = newStateDir()
     const none = await rpd(['kill', 'HUP', '--state-dir', dir])

@@ -6,7 +6,13 @@ import { LineBuffer } from './line-buffer.js'
 import { LogFile } from './log-file.js'
 import { removeMasterPid, writeMasterPid } from './master-pid.js'
 import { type PoolConfig, readPool, writePool } from './pool-file.js'
-import { type ProcessIdentity, identityOf, readProcStat, signalGroup } from './process-identity.js'
+import {
+  type ProcessIdentity,
+  catchesSignal,
+  identityOf,
+  readProcStat,
+  signalGroup,
+} from './process-identity.js'
 import { planReconcile } from './reconcile.js'
 import { shortSignal } from './signals.js'
 import type { StatePaths } from './state-dir.js'
@@ -38,6 +44,11 @@ export const PRUNE_RETRY_MAX_MS = 60_000
 export const CLEANUP_WAIT_MS = 5_000
 // Fast shutdown: TERM, then KILL of what is left after this grace.
 export const FAST_GRACE_MS = 10_000
+// While the pool is paused, a command worker that does not handle USR2 yet (still booting) is looked at again
+// this often, and after it has run a minute without handling USR2, only every second.
+export const PAUSE_CHECK_MS = 50
+export const PAUSE_CHECK_SLOW_MS = 1_000
+export const PAUSE_CHECK_SLOW_AFTER_MS = 60_000
 
 // Never fires in practice; it only holds the event loop open while the master sleeps.
 const KEEP_ALIVE_MS = 2 ** 31 - 1
@@ -71,6 +82,8 @@ export interface Slot {
   job: JobInfo | null
   ready: boolean
   paused: boolean
+  // USR2 has reached this process since the pool was last paused.
+  pauseSent: boolean
 }
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGCONT']
@@ -134,6 +147,7 @@ export class Master {
         this.passNeeded = false
         this.promoteSettled()
         this.reconcile()
+        this.deliverPause()
         this.scheduleWake()
         this.setTitle()
       }
@@ -195,11 +209,26 @@ export class Master {
       this.say('HUP: reloading pool.yml and reopening master.log')
       this.reopenLog()
       this.reload()
+    } else if (signal === 'SIGUSR2') {
+      this.paused = true
+      for (const slot of this.slots) slot.pauseSent = false
+      const { sent, waiting } = this.deliverPause()
+      this.say(
+        `USR2: forwarding to ${sent} workers${waiting ? `; ${waiting} not handling USR2 yet get it once they do` : ''}`,
+      )
+    } else if (signal === 'SIGCONT') {
+      // CONT ends no process, whatever it handles: every worker gets it.
+      this.paused = false
+      const targets = this.liveSlots()
+      this.say(`CONT: forwarding to ${targets.length} workers`)
+      for (const slot of targets) this.signalWorker(slot, signal)
     } else if (FORWARDED_SIGNALS.includes(signal)) {
-      if (signal === 'SIGUSR2') this.paused = true
-      if (signal === 'SIGCONT') this.paused = false
-      const targets = this.liveSlots().filter((slot) => slot.state !== 'starting' || slot.ready)
-      this.say(`${name}: forwarding to ${targets.length} workers`)
+      const live = this.liveSlots()
+      const targets = live.filter((slot) => this.takes(slot, signal))
+      const skipped = live.length - targets.length
+      this.say(
+        `${name}: forwarding to ${targets.length} workers${skipped ? `; not to ${skipped} not handling ${name} yet` : ''}`,
+      )
       for (const slot of targets) this.signalWorker(slot, signal)
     } else if (!this.shutdown) {
       const level: ShutdownLevel = signal === 'SIGTERM' ? 'fast' : 'graceful'
@@ -288,6 +317,7 @@ export class Master {
         job: null,
         ready: false,
         paused: false,
+        pauseSent: false,
       }
       this.slots.push(slot)
       this.spawnWorker(slot)
@@ -315,6 +345,7 @@ export class Master {
     slot.ready = false
     slot.job = null
     slot.paused = false
+    slot.pauseSent = false
     let child: ChildProcess
     try {
       child = spawn(this.argv.file, this.argv.args, {
@@ -375,12 +406,18 @@ export class Master {
   // Keeps one timer armed for the earliest deadline a slot waits on (a settle time, a backoff respawn).
   // Re-armed every pass, so a timer that fires a little early only leads to another pass, never to a stall.
   private scheduleWake(): void {
+    const now = Date.now()
     let next = Infinity
     for (const slot of this.slots) {
       if (slot.state === 'backoff' && !slot.retiring && slot.nextAttemptAt)
         next = Math.min(next, slot.nextAttemptAt.getTime())
       if (slot.state === 'starting' && slot.child && !this.argv.ipc)
         next = Math.min(next, slot.startedAt.getTime() + WORKER_SETTLE_MS)
+      // Built-in workers say when they are ready; command workers are looked at until they handle USR2.
+      if (this.paused && slot.child && !slot.pauseSent && !this.argv.ipc) {
+        const slow = now - slot.startedAt.getTime() >= PAUSE_CHECK_SLOW_AFTER_MS
+        next = Math.min(next, now + (slow ? PAUSE_CHECK_SLOW_MS : PAUSE_CHECK_MS))
+      }
     }
     if (next === Infinity || (this.wakeTimer && this.wakeAt <= next)) return
     clearTimeout(this.wakeTimer)
@@ -394,6 +431,29 @@ export class Master {
     )
   }
 
+  // A paused pool pauses each worker as soon as it can take USR2, whose default action would end a worker still
+  // booting (a Rails app loading, say): built-in workers once ready, command workers once they handle USR2.
+  private deliverPause(): { sent: number; waiting: number } {
+    let sent = 0
+    let waiting = 0
+    if (!this.paused) return { sent, waiting }
+    for (const slot of this.liveSlots()) {
+      if (slot.pauseSent) continue
+      if (this.takes(slot, 'SIGUSR2')) {
+        this.signalWorker(slot, 'SIGUSR2')
+        slot.pauseSent = true
+        sent += 1
+      } else waiting += 1
+    }
+    return { sent, waiting }
+  }
+
+  // Whether a worker can be sent USR1/USR2 without ending it. Built-in workers handle them once ready.
+  private takes(slot: Slot, signal: NodeJS.Signals): boolean {
+    if (this.argv.ipc) return slot.ready
+    return slot.child?.pid !== undefined && catchesSignal(slot.child.pid, signal) !== false
+  }
+
   // Command workers become running once they outlive the settle time.
   private promoteSettled(): void {
     const now = Date.now()
@@ -405,7 +465,6 @@ export class Master {
         now - slot.startedAt.getTime() >= WORKER_SETTLE_MS
       ) {
         slot.state = 'running'
-        if (this.paused) this.signalWorker(slot, 'SIGUSR2')
       }
     }
   }
@@ -416,7 +475,6 @@ export class Master {
       case 'ready':
         slot.ready = true
         if (slot.state === 'starting') slot.state = 'running'
-        if (this.paused) this.signalWorker(slot, 'SIGUSR2')
         return
       case 'busy':
         slot.job = message.job

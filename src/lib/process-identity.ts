@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import os from 'node:os'
 
 // A pid plus the process's start time (clock ticks since boot): together they name one process, even after pids wrap.
 export interface ProcessIdentity {
@@ -110,6 +111,18 @@ export function readEnviron(pid: number): Record<string, string> | undefined {
       if (at > 0) env[entry.slice(0, at)] = entry.slice(at + 1)
     }
     return env
+  } catch {
+    return undefined
+  }
+}
+
+// Whether a process has a handler for a signal (SigCgt in /proc/PID/status). One without a handler gets the default
+// action, which for USR1 and USR2 ends it. Undefined when the process cannot be read (gone, or not Linux).
+export function catchesSignal(pid: number, signal: NodeJS.Signals): boolean | undefined {
+  const number = os.constants.signals[signal]
+  try {
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return mask === undefined ? undefined : ((BigInt(`0x${mask}`) >> BigInt(number - 1)) & 1n) === 1n
   } catch {
     return undefined
   }
