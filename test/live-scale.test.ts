@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -292,6 +293,35 @@ describe('rpd reload, restart, kill, pause, resume, config', () => {
     const end = await status(dir)
     expect(live(end, 'foo')).toEqual([...booting, added].sort((a, b) => a - b))
     expect(end.workers.every((w) => w.restarts === 0)).toBe(true)
+  })
+
+  it('scale-down stops idle Resque command workers first, as their process titles say', async () => {
+    const dir = newStateDir()
+    const flags = fs.mkdtempSync(path.join(os.tmpdir(), 'rpd-busy-'))
+    try {
+      const command = `BUSY_DIR=${flags} node ${fixture('titled-worker.mjs')} ${'.'.repeat(100)}`
+      const s = await startPool(dir, ['foo=3'], command)
+      // Youngest first (ties in spawn order) would stop the first of these; make all but the last busy.
+      const order = s.workers
+        .filter((w) => w.queues === 'foo')
+        .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))
+        .map((w) => w.pid)
+      const idle = order[order.length - 1]
+      const busy = order.slice(0, -1)
+      for (const pid of busy) fs.writeFileSync(path.join(flags, `busy-${pid}`), '')
+      const title = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]
+      await waitFor(
+        () => busy.every((pid) => title(pid).startsWith('resque-2.7.0: Processing foo since')),
+        'the busy workers to say so in their titles',
+      )
+      expect(title(idle)).toBe('resque-2.7.0: Waiting for foo')
+      expect((await rpd(['scale', 'foo=2', '--state-dir', dir])).exitCode).toBe(0)
+      await waitFor(() => !alive(idle), 'the idle worker to stop')
+      const after = await status(dir)
+      expect(live(after, 'foo')).toEqual([...busy].sort((a, b) => a - b))
+    } finally {
+      fs.rmSync(flags, { recursive: true, force: true })
+    }
   })
 
   it('kill refuses an unknown signal (exit 2) and says not running (exit 3) without a pool', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type ReconcileSlot, planReconcile } from '../src/lib/reconcile.js'
+import { busyFromTitle } from '../src/lib/resque/process-title.js'
 
 let clock = 0
 function slot(group: string, extra: Partial<ReconcileSlot> = {}): ReconcileSlot & { name: string } {
@@ -11,7 +12,6 @@ function slot(group: string, extra: Partial<ReconcileSlot> = {}): ReconcileSlot 
     state: 'running',
     retiring: false,
     startedAt: new Date(clock * 1000),
-    job: null,
     ...extra,
   }
 }
@@ -53,13 +53,37 @@ describe('planReconcile', () => {
     expect(plan.stop).toEqual([])
   })
 
-  it('prefers idle workers when workers report busy/idle', () => {
-    const idleOld = slot('foo', { job: null })
-    const busyYoung = slot('foo', { job: { class: 'Slow' } })
-    const plan = planReconcile({ foo: 1 }, {}, [idleOld, busyYoung], true)
+  it('stops idle workers first where busy/idle is known, then unknown ones, then busy ones', () => {
+    const idleOld = slot('foo')
+    const busyYoung = slot('foo')
+    const busy = new Set([busyYoung])
+    const plan = planReconcile({ foo: 1 }, {}, [idleOld, busyYoung], (s) => busy.has(s))
     expect(plan.stop).toEqual([idleOld])
-    const blind = planReconcile({ foo: 1 }, {}, [idleOld, busyYoung], false)
+    const blind = planReconcile({ foo: 1 }, {}, [idleOld, busyYoung])
     expect(blind.stop).toEqual([busyYoung])
+    const unknown = slot('foo')
+    const mixed = planReconcile({ foo: 1 }, {}, [idleOld, busyYoung, unknown], (s) =>
+      s === unknown ? undefined : busy.has(s),
+    )
+    expect(mixed.stop).toEqual([idleOld, unknown])
+  })
+
+  it('asks about each slot at most once, and never about one waiting in backoff', () => {
+    const slots = [slot('foo'), slot('foo'), slot('foo'), slot('foo', { state: 'backoff' }), slot('foo')]
+    const asked: unknown[] = []
+    planReconcile({ foo: 1 }, {}, slots, (s) => {
+      asked.push(s)
+      return false
+    })
+    expect(new Set(asked).size).toBe(asked.length)
+    expect(asked).not.toContain(slots[3])
+    // Where nothing is to stop, nobody is asked.
+    asked.length = 0
+    planReconcile({ foo: 5, bar: 1 }, {}, [...slots, slot('bar')], (s) => {
+      asked.push(s)
+      return false
+    })
+    expect(asked).toEqual([])
   })
 
   it('neither counts nor asks again a worker already stopping', () => {
@@ -94,5 +118,23 @@ describe('planReconcile', () => {
   it('plans nothing when the slots match the formation', () => {
     const plan = planReconcile({ foo: 2, '*': 1 }, {}, [slot('foo'), slot('foo'), slot('*')])
     expect(plan).toEqual({ spawn: [], stop: [], drop: [] })
+  })
+})
+
+describe('busyFromTitle: what a Resque worker title says of the worker', () => {
+  it.each([
+    ['resque-2.7.0: Processing foo since 1700000000 [SlowJob]', true],
+    ['resque-1.27.4: Forked 4242 at 1700000000', true],
+    ['myapp: resque-2.6.0: Processing foo since 1700000000 [SlowJob]', true],
+    ['resque-2.7.0: Waiting for foo,bar', false],
+    ['resque-2.7.0: Paused', false],
+    ['resque-2.7.0: Starting', false],
+    ['resque: Starting', false],
+    ['ruby /usr/local/bin/rake resque:work', undefined],
+    ['bash idle-worker.sh', undefined],
+    ['resque-2.7.0: Shutting down', undefined],
+    ['', undefined],
+  ])('%j → %s', (title, busy) => {
+    expect(busyFromTitle(title)).toBe(busy)
   })
 })

@@ -10,10 +10,12 @@ import {
   type ProcessIdentity,
   catchesSignal,
   identityOf,
+  readCmdline,
   readProcStat,
   signalGroup,
 } from './process-identity.js'
 import { planReconcile } from './reconcile.js'
+import { busyFromTitle } from './resque/process-title.js'
 import { shortSignal } from './signals.js'
 import type { StatePaths } from './state-dir.js'
 import {
@@ -295,7 +297,11 @@ export class Master {
   private reconcile(): void {
     if (this.shutdown) return
     const now = Date.now()
-    const plan = planReconcile(this.pool.formation, this.pool.restartEpochs, this.slots, this.argv.ipc)
+    // Built-in workers report busy/idle; a command worker's Resque title (as `ps` shows it) says the same.
+    const busyOf = this.argv.ipc
+      ? (slot: Slot) => slot.job !== null
+      : (slot: Slot) => (slot.child?.pid ? busyFromTitle(readCmdline(slot.child.pid)) : undefined)
+    const plan = planReconcile(this.pool.formation, this.pool.restartEpochs, this.slots, busyOf)
     for (const slot of plan.drop) this.dropSlot(slot)
     for (const slot of plan.stop) {
       this.say(

@@ -10,3 +10,13 @@ export function setProcline(text: string): void {
 export function setStartingTitle(): void {
   process.title = 'resque: Starting'
 }
+
+// What a Resque worker's title (Ruby's or rpd's) says of it: busy with a job, idle, or undefined when the title is
+// not Resque's. Ruby shows `Processing QUEUE since EPOCH [Class]` or, forking, `Forked PID at EPOCH` during a job.
+export function busyFromTitle(title: string): boolean | undefined {
+  const text = /resque-\d[^:\s]*: (.*)$/.exec(title)?.[1] ?? /^resque: (Starting)/.exec(title)?.[1]
+  if (text === undefined) return undefined
+  if (/^(Processing|Forked) /.test(text)) return true
+  if (/^(Waiting for|Paused|Starting)\b/.test(text)) return false
+  return undefined
+}
