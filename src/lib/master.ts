@@ -46,11 +46,11 @@ export const PRUNE_RETRY_MAX_MS = 60_000
 export const CLEANUP_WAIT_MS = 5_000
 // Fast shutdown: TERM, then KILL of what is left after this grace.
 export const FAST_GRACE_MS = 10_000
-// While the pool is paused, a command worker that does not handle USR2 yet (still booting) is looked at again
-// this often, and after it has run a minute without handling USR2, only every second.
-export const PAUSE_CHECK_MS = 50
-export const PAUSE_CHECK_SLOW_MS = 1_000
-export const PAUSE_CHECK_SLOW_AFTER_MS = 60_000
+// While the pool is paused, command workers that do not handle USR2 yet (still booting) are looked at again
+// after a tenth of the time they have been waiting, within these bounds: soon after a pause or a spawn, rarely
+// for a worker that never handles USR2.
+export const PAUSE_CHECK_MIN_MS = 50
+export const PAUSE_CHECK_MAX_MS = 1_000
 
 // Never fires in practice; it only holds the event loop open while the master sleeps.
 const KEEP_ALIVE_MS = 2 ** 31 - 1
@@ -64,6 +64,7 @@ type MasterEvent =
   | { type: 'exit'; slot: Slot; child: ChildProcess; code: number | null; signal: NodeJS.Signals | null }
   | { type: 'message'; slot: Slot; child: ChildProcess; message: WorkerMessage }
   | { type: 'tick' }
+  | { type: 'pause-check' }
   | { type: 'state-files' }
 
 // One place in the formation: it keeps its restart count and backoff across the processes that fill it.
@@ -108,6 +109,8 @@ export class Master {
   private wakeLoop?: () => void
   private shutdown?: ShutdownLevel
   private paused = false
+  private pausedAt = 0
+  private pauseTimer?: NodeJS.Timeout
   private readonly startedAt = new Date()
   private readonly identity: ProcessIdentity
   private readonly argv: ReturnType<typeof workerArgv>
@@ -150,6 +153,7 @@ export class Master {
         this.promoteSettled()
         this.reconcile()
         this.deliverPause()
+        this.schedulePauseCheck()
         this.scheduleWake()
         this.setTitle()
       }
@@ -166,6 +170,7 @@ export class Master {
       ])
     }
     clearInterval(keepAlive)
+    this.stopPauseChecks()
     this.watcher?.close()
     this.finish()
   }
@@ -186,6 +191,13 @@ export class Master {
   }
 
   private handle(event: MasterEvent): void {
+    // Looking for booting workers that now handle USR2 changes nothing status.json shows: no pass, no write.
+    if (event.type === 'pause-check') {
+      this.pauseTimer = undefined
+      this.deliverPause()
+      this.schedulePauseCheck()
+      return
+    }
     // A job starting or ending is news for `status` but not urgent: such changes are written in batches.
     const jobNews =
       event.type === 'message' && (event.message.type === 'busy' || event.message.type === 'idle')
@@ -213,6 +225,8 @@ export class Master {
       this.reload()
     } else if (signal === 'SIGUSR2') {
       this.paused = true
+      this.pausedAt = Date.now()
+      this.stopPauseChecks()
       for (const slot of this.slots) slot.pauseSent = false
       const { sent, waiting } = this.deliverPause()
       this.say(
@@ -221,6 +235,7 @@ export class Master {
     } else if (signal === 'SIGCONT') {
       // CONT ends no process, whatever it handles: every worker gets it.
       this.paused = false
+      this.stopPauseChecks()
       const targets = this.liveSlots()
       this.say(`CONT: forwarding to ${targets.length} workers`)
       for (const slot of targets) this.signalWorker(slot, signal)
@@ -412,18 +427,12 @@ export class Master {
   // Keeps one timer armed for the earliest deadline a slot waits on (a settle time, a backoff respawn).
   // Re-armed every pass, so a timer that fires a little early only leads to another pass, never to a stall.
   private scheduleWake(): void {
-    const now = Date.now()
     let next = Infinity
     for (const slot of this.slots) {
       if (slot.state === 'backoff' && !slot.retiring && slot.nextAttemptAt)
         next = Math.min(next, slot.nextAttemptAt.getTime())
       if (slot.state === 'starting' && slot.child && !this.argv.ipc)
         next = Math.min(next, slot.startedAt.getTime() + WORKER_SETTLE_MS)
-      // Built-in workers say when they are ready; command workers are looked at until they handle USR2.
-      if (this.paused && slot.child && !slot.pauseSent && !this.argv.ipc) {
-        const slow = now - slot.startedAt.getTime() >= PAUSE_CHECK_SLOW_AFTER_MS
-        next = Math.min(next, now + (slow ? PAUSE_CHECK_SLOW_MS : PAUSE_CHECK_MS))
-      }
     }
     if (next === Infinity || (this.wakeTimer && this.wakeAt <= next)) return
     clearTimeout(this.wakeTimer)
@@ -452,6 +461,22 @@ export class Master {
       } else waiting += 1
     }
     return { sent, waiting }
+  }
+
+  // Built-in workers say when they are ready; command workers are looked at until they handle USR2, less often
+  // the longer they keep not handling it (a pool of commands that never do would otherwise cost a core).
+  private schedulePauseCheck(): void {
+    if (this.pauseTimer || !this.paused || this.argv.ipc || this.shutdown) return
+    const waiting = this.liveSlots().filter((slot) => !slot.pauseSent)
+    if (waiting.length === 0) return
+    const since = Math.max(this.pausedAt, ...waiting.map((slot) => slot.startedAt.getTime()))
+    const delay = Math.min(PAUSE_CHECK_MAX_MS, Math.max(PAUSE_CHECK_MIN_MS, (Date.now() - since) / 10))
+    this.pauseTimer = setTimeout(() => this.push({ type: 'pause-check' }), delay)
+  }
+
+  private stopPauseChecks(): void {
+    clearTimeout(this.pauseTimer)
+    this.pauseTimer = undefined
   }
 
   // Whether a worker can be sent USR1/USR2 without ending it. Built-in workers handle them once ready.
