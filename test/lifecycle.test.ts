@@ -365,12 +365,17 @@ describe('rpd logs', () => {
     const dir = newStateDir()
     await startPool(dir, ['foo=1'])
     const { rpdSpawn } = await import('./helpers/cli.js')
-    const follower = rpdSpawn(['logs', '-f', '-n', '0', '--state-dir', dir])
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    const follower = rpdSpawn(['logs', '-f', '-n', '1', '--state-dir', dir])
+    let seen = ''
+    follower.stdout?.on('data', (chunk: Buffer) => (seen += chunk.toString()))
+    // It prints the last line first: from then on it is following.
+    await waitFor(() => seen.includes('\n'), 'logs -f to print the last line')
     await rpd(['stop', '--state-dir', dir])
     const result = await follower
     expect(result.exitCode).toBe(0)
-    expect(String(result.stdout)).toContain('manager finished')
+    const output = String(result.stdout)
+    expect(output).toContain('QUIT: graceful shutdown')
+    expect(output).toContain('manager finished')
   })
 })
 
