@@ -3,7 +3,18 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BIN, ROOT, alive, cleanupStates, fixture, newStateDir, rpd, status, waitFor } from './helpers/cli.js'
+import {
+  BIN,
+  ROOT,
+  alive,
+  childrenOf,
+  cleanupStates,
+  fixture,
+  newStateDir,
+  rpd,
+  status,
+  waitFor,
+} from './helpers/cli.js'
 
 const EXITED = '[rpd shell exited with status]'
 
@@ -44,14 +55,41 @@ class Terminal {
     )
   }
 
-  close(): void {
+  // Ends the terminal and waits until the shells in it are gone: one still exiting may write to its state
+  // directory (history, pool.yml) while the test cleans that up. A pool the shell left running is not waited for.
+  async close(): Promise<void> {
+    const shells = this.shellPids()
     try {
       this.tmux('kill-server')
     } catch {
       // already gone
     }
+    try {
+      await waitFor(() => shells.every((pid) => !alive(pid)), 'the shells to exit', 5_000)
+    } catch {
+      for (const pid of shells.filter(alive)) process.kill(pid, 'SIGKILL')
+    }
     fs.rmSync(this.conf, { force: true })
     fs.rmSync(this.socket, { force: true })
+  }
+
+  // The pane's process and those of its descendants that run rpd's CLI (the shell, not a master or worker).
+  private shellPids(): number[] {
+    let pane: number
+    try {
+      pane = Number(this.tmux('list-panes', '-t', 'shell', '-F', '#{pane_pid}').trim())
+    } catch {
+      return []
+    }
+    const all = [pane]
+    for (let i = 0; i < all.length; i++) all.push(...childrenOf(all[i]))
+    return all.filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(BIN)
+      } catch {
+        return false
+      }
+    })
   }
 
   // What the user sees, scrollback included; wrapped lines joined, trailing blanks dropped.
@@ -138,8 +176,8 @@ const pidsOf = (workers: { pid: number; queues: string }[], group: string) =>
 
 let terminal: Terminal
 
-afterEach(() => {
-  terminal?.close()
+afterEach(async () => {
+  await terminal?.close()
   cleanupStates()
 })
 
@@ -257,7 +295,7 @@ describe('rpd shell', () => {
     expect(fs.readFileSync(path.join(dir, 'shell_history'), 'utf8')).toContain('config foo=3\n')
 
     // A new shell on the same pool recalls the last session's lines.
-    terminal.close()
+    await terminal.close()
     terminal = new Terminal()
     open()
     await terminal.until(() => terminal.atPrompt(), 'the prompt of the second shell', 30_000)
@@ -307,5 +345,24 @@ describe('rpd shell', () => {
     const after = await status(dir)
     expect(after.pid).toBe(before.pid)
     expect(after.workers.map((w) => w.pid)).toEqual(before.workers.map((w) => w.pid))
+  })
+
+  it('a terminal that hangs up runs nothing half typed and leaves the pool it started running', async () => {
+    const dir = newStateDir()
+    terminal = new Terminal()
+    terminal.open(['shell', '--state-dir', dir], { WORKERS: 'foo=1', RPD_COMMAND: fixture('idle-worker.sh') })
+    await terminal.until(() => terminal.atPrompt(), 'the first prompt', 30_000)
+    const before = await status(dir)
+    terminal.text('stop')
+    await terminal.until(() => terminal.lines().at(-1) === '>> stop', 'the half-typed line to show')
+    // The connection drops (an SSH drop, a closed window): close() kills tmux and waits for the shell to go.
+    await terminal.close()
+    const after = await status(dir)
+    expect(after.running).toBe(true)
+    expect(after.pid).toBe(before.pid)
+    expect(after.workers.map((w) => w.pid)).toEqual(before.workers.map((w) => w.pid))
+    expect(fs.readFileSync(path.join(dir, 'master.log'), 'utf8')).not.toMatch(/graceful shutdown/)
+    const history = path.join(dir, 'shell_history')
+    expect(fs.existsSync(history) ? fs.readFileSync(history, 'utf8') : '').not.toContain('stop')
   })
 })

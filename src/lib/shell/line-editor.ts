@@ -14,7 +14,9 @@ export interface LineEditorOptions {
 export interface LineEditor {
   // A person at a terminal (prompt, history, ^C as a key), not lines from a pipe.
   readonly interactive: boolean
-  // The next line typed; undefined at the end of input (^D on an empty line).
+  // The terminal went away (an SSH drop, a closed window) rather than the user ending the input.
+  readonly hungUp: boolean
+  // The next line typed; undefined at the end of input (^D on an empty line) or when the terminal hangs up.
   readLine(): Promise<string | undefined>
   // Runs a task that ^C interrupts: its signal aborts and the prompt comes back.
   runInterruptible<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T>
@@ -58,6 +60,7 @@ class Interruptions {
 // (which would also kill a `sh -c` wrapping the shell, as in tmux).
 class TerminalEditor implements LineEditor {
   readonly interactive = true
+  hungUp = false
   private rl?: readline.Interface
   private readonly running = new Interruptions()
   private typeahead = ''
@@ -70,6 +73,8 @@ class TerminalEditor implements LineEditor {
   private readonly onSignal = () => void this.running.interrupt()
 
   constructor(private readonly options: LineEditorOptions) {
+    // Registered before readline's own listener, which hands over the half-typed line as if Enter was pressed.
+    options.input.once('end', () => (this.hungUp = true))
     readline.emitKeypressEvents(options.input)
     options.input.on('keypress', this.onKey)
     process.on('SIGINT', this.onSignal)
@@ -100,6 +105,8 @@ class TerminalEditor implements LineEditor {
         resolve(line)
       }
       rl.on('line', (line) => {
+        // A hang-up is no Enter: whatever was half typed (`stop`, say) must not run.
+        if (this.hungUp) return settle(undefined)
         if (line.trim()) this.options.onLine?.(line)
         settle(line)
       })
@@ -122,7 +129,7 @@ class TerminalEditor implements LineEditor {
   close(): void {
     this.options.input.off('keypress', this.onKey)
     process.off('SIGINT', this.onSignal)
-    this.options.input.setRawMode(false)
+    if (!this.hungUp) this.options.input.setRawMode(false)
     this.options.input.pause()
   }
 
@@ -134,6 +141,7 @@ class TerminalEditor implements LineEditor {
 
   // Keeps keys flowing to onKey between prompts, raw, so ^C arrives as a key.
   private holdTerminal(): void {
+    if (this.hungUp) return
     this.options.input.setRawMode(true)
     this.options.input.resume()
   }
@@ -152,6 +160,7 @@ class TerminalEditor implements LineEditor {
 // command, and ends the input when none runs.
 class StreamEditor implements LineEditor {
   readonly interactive = false
+  readonly hungUp = false
   private readonly rl: readline.Interface
   private readonly lines: AsyncIterator<string>
   private readonly running = new Interruptions()

@@ -14,6 +14,8 @@ import { runLine, runWords } from './run-line.js'
 import type { ShellContext } from './shell-context.js'
 
 export const PROMPT = '>> '
+// The shell's exit status when its terminal hangs up: 128 + SIGHUP, as a shell killed by it reports.
+export const EXIT_HANGUP = 129
 
 export interface ShellOptions {
   dir: string
@@ -132,6 +134,8 @@ export async function runShell(options: ShellOptions): Promise<number> {
     await enterShell(ctx, editor, Boolean(options.noStart))
     for (;;) {
       const line = await editor.readLine()
+      // Nobody is left to see a shutdown: the pool keeps running (reattach with rpd shell), as with SIGHUP.
+      if (line === undefined && editor.hungUp) return EXIT_HANGUP
       if (line === undefined) {
         if (editor.interactive) ctx.print('exit')
         break
