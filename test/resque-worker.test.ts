@@ -80,9 +80,9 @@ describe('the built-in Resque worker', () => {
     // What Ruby's Resque.enqueue writes.
     await redis.sadd('resque:queues', 'foo')
     await redis.rpush('resque:queue:foo', JSON.stringify({ class: 'Echo', args: [1, { x: 2 }, 'y'] }))
-    await waitFor(async () => (await done()).length === 2, 'both jobs to run')
+    // A job is counted as processed once perform has returned: wait for the count, not for the job's own mark.
+    await waitFor(async () => (await redis.get('resque:stat:processed')) === '2', 'both jobs to run')
     expect(await done()).toEqual(['a', 'echo:[1,{"x":2},"y"]'])
-    expect(await redis.get('resque:stat:processed')).toBe('2')
     expect(await redis.llen('resque:failed')).toBe(0)
   })
 
@@ -419,7 +419,8 @@ describe('the built-in worker without Redis', () => {
       )
       const result = await rpd(['enqueue', 'foo', 'Record', 'after', '--count', '3', '--redis', second.url])
       expect(result.exitCode).toBe(0)
-      await waitFor(async () => (await done(client)).length === 3, 'the queued jobs to run')
+      await waitFor(async () => (await client.get('resque:stat:processed')) === '3', 'the queued jobs to run')
+      expect(await done(client)).toHaveLength(3)
       const after = await status(dir)
       expect(after.workers.map((w) => w.pid).sort()).toEqual(pids)
       expect(after.workers.every((w) => w.restarts === 0)).toBe(true)
