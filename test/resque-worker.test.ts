@@ -358,7 +358,10 @@ describe('the built-in Resque worker', () => {
     expect(await redis.llen('resque:queue:foo')).toBe(1)
     expect((await rpd(['resume', '--state-dir', dir])).exitCode).toBe(0)
     await waitFor(async () => (await done()).includes('p1'), 'the job to run after CONT')
-    expect(((await status(dir)).workers[0] as { paused?: boolean }).paused).toBe(false)
+    await waitFor(
+      async () => ((await status(dir)).workers[0] as { paused?: boolean }).paused === false,
+      'status to show resumed',
+    )
   })
 
   it('works every queue, sorted, when the group is *', async () => {
