@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Parser } from '@oclif/core'
 import { describe, expect, it } from 'vitest'
-import { parseCommandLine } from '../src/fast-cli.js'
+import { parseCommandLine } from '../src/cli/fast-cli.js'
 import { ROOT } from './helpers/cli.js'
 
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
@@ -11,8 +11,8 @@ const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json
 
 // What oclif itself makes of a command line, from the command class.
 async function parseWithOclif(id: string, args: string[]) {
-  const { default: command } = await import(`../src/commands/${id}.ts`)
-  const { BaseCommand } = await import('../src/base-command.js')
+  const { default: command } = await import(`../src/cli/commands/${id}.ts`)
+  const { BaseCommand } = await import('../src/cli/base-command.js')
   const result = await Parser.parse(args, {
     flags: { ...BaseCommand.baseFlags, ...command.flags },
     args: command.args ?? {},

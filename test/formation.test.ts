@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest'
-import { RpdError } from '../src/lib/errors.js'
+import { RpdError } from '../src/errors.js'
 import {
   applyChanges,
   formatFormation,
   parseChanges,
   parseFormation,
   validateFormation,
-} from '../src/lib/formation.js'
+} from '../src/state/formation.js'
 
 function usageErrorOf(fn: () => unknown): RpdError {
   try {
     fn()
   } catch (error) {
     expect(error).toBeInstanceOf(RpdError)
-    expect((error as RpdError).exit).toBe(2)
+    expect((error as RpdError).exitCode).toBe(2)
     return error as RpdError
   }
   throw new Error('expected a usage error')

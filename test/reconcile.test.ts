@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { type ReconcileSlot, planReconcile } from '../src/lib/reconcile.js'
-import { busyFromTitle } from '../src/lib/resque/process-title.js'
+import { type ReconcileSlot, planReconcile } from '../src/master/reconcile.js'
+import { busyFromTitle } from '../src/resque/process-title.js'
 
 let clock = 0
 function slot(group: string, extra: Partial<ReconcileSlot> = {}): ReconcileSlot & { name: string } {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { readCommandDocs } from '../src/lib/shell/command-docs.js'
-import { findCommand } from '../src/lib/shell/commands.js'
-import { completeLine } from '../src/lib/shell/complete-line.js'
-import { formatCommandHelp } from '../src/lib/shell/help-text.js'
-import { parseWords, readWholeNumber } from '../src/lib/shell/parse-words.js'
-import { splitLine } from '../src/lib/shell/split-line.js'
+import { readCommandDocs } from '../src/shell/command-docs.js'
+import { findCommand } from '../src/shell/commands.js'
+import { completeLine } from '../src/shell/complete-line.js'
+import { formatCommandHelp } from '../src/shell/help-text.js'
+import { parseWords, readWholeNumber } from '../src/shell/parse-words.js'
+import { splitLine } from '../src/shell/split-line.js'
 
 describe('splitLine', () => {
   it.each([

@@ -2,14 +2,14 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 import type { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
-import { connectForever } from '../src/lib/resque/redis-client.js'
-import { ResqueKeys } from '../src/lib/resque/keys.js'
-import { ResqueWorker } from '../src/lib/resque/worker.js'
+import { connectForever } from '../src/resque/redis-client.js'
+import { ResqueKeys } from '../src/resque/keys.js'
+import { ResqueWorker } from '../src/resque/worker.js'
 import { ROOT, fixture, waitFor } from './helpers/cli.js'
 import { type RedisServer, usePrivateRedis } from './helpers/redis.js'
 
 // The built worker entry, as the master spawns it.
-const WORKER_ENTRY = path.join(ROOT, 'dist/lib/worker-main.js')
+const WORKER_ENTRY = path.join(ROOT, 'dist/worker/worker-main.js')
 
 let server: RedisServer
 let redis: Redis

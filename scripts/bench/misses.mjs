@@ -1,7 +1,7 @@
 // For each missed target: where the time (or CPU) went in this run, from the run's own measurements, and what
 // in rpd would reach the target.
 import { median } from './lib/measure.mjs'
-import { WORKER_SETTLE_MS } from '../../dist/lib/master.js'
+import { WORKER_SETTLE_MS } from '../../dist/master/master.js'
 
 const ms = (v) => (Number.isFinite(v) ? `${Math.round(v)} ms` : 'n/a')
 const pct = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} %` : 'n/a')
@@ -44,7 +44,7 @@ function explainStart({ lifecycle, boot }) {
           `${ms(cost.lockfile)} (the CLI needs both for pool.yml and its lock; the master only yaml).`
         : ''),
     `- **The settle window (${ms(applied - lastSpawn)}).** A command worker counts as started only once it has ` +
-      `stayed up \`WORKER_SETTLE_MS\` = ${WORKER_SETTLE_MS} ms (\`src/lib/master.ts\`), so that \`start\` can report a command that ` +
+      `stayed up \`WORKER_SETTLE_MS\` = ${WORKER_SETTLE_MS} ms (\`src/master/master.ts\`), so that \`start\` can report a command that ` +
       'cannot run. PM2 calls a process online as soon as it is spawned.',
     '',
     'What would reach it: a shorter settle window, at the price of reporting fewer failed starts.',
@@ -100,10 +100,10 @@ function explainStop({ lifecycle }) {
       `call returned at ${ms(returned)}; in ${late} of ${rpd.length} runs it returned more than 50 ms after the ` +
       `master's last line. \`pm2 delete\`: ${ms(pm2)}.`,
     '',
-    "The gap is the CLI's wait loop: `follow()` in `src/lib/log-tail.ts` wakes on file events in the state " +
+    "The gap is the CLI's wait loop: `follow()` in `src/state/log-tail.ts` wakes on file events in the state " +
       "directory and otherwise every `WATCH_FALLBACK_MS` = 250 ms. The master's last file events (status.json " +
       'saying stopped, master.pid removed, the last log line) come just before it exits, so the check they ' +
-      'trigger in `stopPool` (`src/lib/stop-pool.ts`) still finds the master alive, and the next look comes up ' +
+      'trigger in `stopPool` (`src/client/stop-pool.ts`) still finds the master alive, and the next look comes up ' +
       'to 250 ms later.',
     '',
     'What would reach it: once master.pid is gone or status.json says stopped, look at `/proc/PID` every few ' +
@@ -127,12 +127,12 @@ function explainThroughput({ throughput }) {
       `times a second. MultiWorker ran ${Math.round(peer)} jobs/s on ${pct(peerCpu)} of a core.`,
     '',
     '- **Round trips.** Each job costs a worker two Redis round trips (the reserve script, then the finishJob ' +
-      'MULTI in `src/lib/resque/registry.ts`), and each reply has to wake that worker process. On 2 cores shared ' +
+      'MULTI in `src/resque/registry.ts`), and each reply has to wake that worker process. On 2 cores shared ' +
       "with Redis and the master, waiting for the scheduler costs more than loopback itself. MultiWorker's task " +
       'processors share one event loop, so one wake-up serves several replies.',
     '- **status.json per job.** Every job start and end is an IPC message (`busy`, `idle`) that changes the ' +
       "worker's `job` in status.json, and the master rewrites the file, with an fsync, on the next loop pass " +
-      '(`writeStatus` in `src/lib/master.ts`, `writeFileAtomic` in `src/lib/atomic-file.ts`). A CPU profile of ' +
+      '(`writeStatus` in `src/master/master.ts`, `writeFileAtomic` in `src/state/atomic-file.ts`). A CPU profile of ' +
       'the master during a drain shows most of its time in `fsyncSync`; its CPU is taken from the workers and ' +
       'Redis on a 2-core machine.',
     '',
@@ -150,11 +150,11 @@ const GENERIC = {
     'is its module graph and reading /proc for each worker. Look for a heavy import on that path.',
   'status-pm2': 'See the row above: the same command, compared with `pm2 jlist`.',
   survival:
-    'Some workers of the unchanged group were replaced: reconcile (`src/lib/reconcile.ts`) must leave a group ' +
+    'Some workers of the unchanged group were replaced: reconcile (`src/master/reconcile.ts`) must leave a group ' +
     'whose count did not change alone.',
   rss: "The master's RSS is mostly Node's own; look for a large import in the master's module graph.",
   'idle-cpu':
-    'An idle master should not wake up at all: look for a timer or polling loop in `src/lib/master.ts` ' +
+    'An idle master should not wake up at all: look for a timer or polling loop in `src/master/master.ts` ' +
     '(its fs.watch of the state directory, a fallback tick) that fires with nothing to do.',
   'big-idle': 'As for the 8-worker pool: something wakes the master while nothing happens.',
   'big-start':

@@ -1,6 +1,6 @@
 // Turns one run's measurements into docs/benchmarks.md: the table, the machine, how to reproduce, the method,
 // every run's values, and for each missed target why and what would reach it.
-import { WORKER_SETTLE_MS } from '../../dist/lib/master.js'
+import { WORKER_SETTLE_MS } from '../../dist/master/master.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { median } from './lib/measure.mjs'

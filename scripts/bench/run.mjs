@@ -40,7 +40,7 @@ if (unknown.length) {
   )
   process.exit(2)
 }
-if (!fs.existsSync(path.join(ROOT, 'dist/lib/master-main.js'))) {
+if (!fs.existsSync(path.join(ROOT, 'dist/master/master-main.js'))) {
   process.stderr.write('bench: dist/ is missing: run npm run build first (npm run bench does)\n')
   process.exit(1)
 }

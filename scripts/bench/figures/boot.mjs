@@ -21,17 +21,17 @@ export const BOOT_COMMANDS = {
     argv: [process.execPath, RPD_BIN, '--version'],
   },
   scaleAction: {
-    label: 'import dist/actions/scale.js (what `rpd scale` loads)',
-    argv: importOf('./dist/actions/scale.js'),
+    label: 'import dist/cli/actions/scale.js (what `rpd scale` loads)',
+    argv: importOf('./dist/cli/actions/scale.js'),
   },
   oclifCore: { label: "import '@oclif/core'", argv: importOf('@oclif/core') },
   yaml: { label: "import 'yaml'", argv: importOf('yaml') },
   lockfile: { label: "import 'proper-lockfile'", argv: importOf('proper-lockfile') },
   master: {
-    label: 'import dist/lib/master.js (what the master loads)',
-    argv: importOf('./dist/lib/master.js'),
+    label: 'import dist/master/master.js (what the master loads)',
+    argv: importOf('./dist/master/master.js'),
   },
-  startPool: { label: 'import dist/lib/start-pool.js', argv: importOf('./dist/lib/start-pool.js') },
+  startPool: { label: 'import dist/client/start-pool.js', argv: importOf('./dist/client/start-pool.js') },
 }
 
 export async function measureBoot(ctx) {

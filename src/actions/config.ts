@@ -1,8 +1,0 @@
-import { showConfig } from '../lib/config.js'
-import type { Action } from './action.js'
-
-const config: Action = async ({ dir, flags, print }) => {
-  showConfig(dir, { paths: Boolean(flags.path) }).forEach(print)
-  return undefined
-}
-export default config

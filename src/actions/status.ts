@@ -1,6 +1,0 @@
-import { reportStatus } from '../lib/pool-status.js'
-import type { Action } from './action.js'
-
-const status: Action = async ({ dir, flags, print }) =>
-  (await reportStatus(dir, Boolean(flags.json), print)) || undefined
-export default status

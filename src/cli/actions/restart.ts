@@ -1,0 +1,14 @@
+import { restartPool } from '../../client/apply-pool.js'
+import { type Action, flagNumber } from './action.js'
+
+const restart: Action = async ({ dir, argv, flags, print }) => {
+  const outcome = await restartPool(
+    dir,
+    argv,
+    { wait: !flags['no-wait'], timeoutMs: flagNumber(flags, 'timeout') * 1000 },
+    print,
+  )
+  print(outcome.kind === 'applied' ? 'restarted' : 'restart requested')
+  return undefined
+}
+export default restart

@@ -1,0 +1,17 @@
+import { stopPool } from '../../client/stop-pool.js'
+import { type Action, abortOnInterrupt, flagNumber } from './action.js'
+
+const stop: Action = async ({ dir, flags, print }) => {
+  const outcome = await stopPool(
+    dir,
+    {
+      timeoutMs: flagNumber(flags, 'timeout') * 1000,
+      force: Boolean(flags.force),
+      signal: abortOnInterrupt(),
+    },
+    print,
+  )
+  print(outcome)
+  return undefined
+}
+export default stop

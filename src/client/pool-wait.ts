@@ -1,0 +1,96 @@
+import { EXIT_FAILURE, RpdError } from '../errors.js'
+import { LogReader, follow } from '../state/log-tail.js'
+import { type ProcessIdentity, isAlive } from '../proc/process-identity.js'
+import type { StatePaths } from '../state/state-dir.js'
+import { type StatusFile, readStatusFile } from '../state/status-file.js'
+
+// How long `start`, `scale`, `reload` and `restart` wait for the master to apply a change, unless told.
+export const APPLY_TIMEOUT_MS = 60_000
+
+export type Print = (line: string) => void
+
+// True when the status shows `generation` applied and every worker of the formation started.
+export function formationApplied(status: StatusFile, generation: number): boolean {
+  if (status.generation < generation) return false
+  for (const [group, count] of Object.entries(status.formation)) {
+    const running = status.workers.filter((w) => w.queues === group && w.state === 'running').length
+    if (running < count) return false
+  }
+  return true
+}
+
+// The last line the master wrote among new log lines: the reason it gives for stopping.
+function lastMasterWords(lines: readonly string[], pid: number): string | undefined {
+  const mine = lines.filter((line) => line.includes(` master[${pid}]: `))
+  const last = mine[mine.length - 1]
+  return last?.slice(last.indexOf(']: ') + 3)
+}
+
+export interface WaitApplied {
+  paths: StatePaths
+  master: ProcessIdentity
+  reader: LogReader
+  print: Print
+  // True when status shows what the caller waits for.
+  done: (status: StatusFile) => boolean
+  what: string
+  timeoutMs?: number
+  since?: number
+}
+
+// Follows the log, printing it, until the master's status satisfies done(); fails when the master dies,
+// a worker started for the change crashes, or the timeout passes.
+export async function waitForMaster(options: WaitApplied): Promise<StatusFile> {
+  const seen: string[] = []
+  const since = options.since ?? Date.now()
+  const outcome = await follow<StatusFile | RpdError>({
+    dir: options.paths.dir,
+    reader: options.reader,
+    onLine: (line) => {
+      seen.push(line)
+      options.print(line)
+    },
+    timeoutMs: options.timeoutMs ?? APPLY_TIMEOUT_MS,
+    check: () => {
+      const status = readStatusFile(options.paths)
+      const current =
+        status && status.pid === options.master.pid && status.startTime === options.master.startTime
+      if (current && options.done(status)) return status
+      if (!isAlive(options.master)) {
+        const words = lastMasterWords(seen, options.master.pid)
+        return new RpdError(
+          `master ${options.master.pid} exited${words ? `: ${words}` : ''}; see rpd logs`,
+          EXIT_FAILURE,
+          'MASTER_EXITED',
+        )
+      }
+      const crashed = current
+        ? status.workers.find(
+            (w) => w.state === 'backoff' && w.lastExit && Date.parse(w.lastExit.at) >= since,
+          )
+        : undefined
+      if (crashed) {
+        const exit = crashed.lastExit!
+        const why = exit.signal
+          ? `signal ${exit.signal}`
+          : exit.code === null
+            ? 'could not be spawned'
+            : `status ${exit.code}`
+        return new RpdError(
+          `a worker for ${crashed.queues} exited (${why}) while ${options.what}; the pool keeps retrying with backoff: see rpd logs, fix the command, or rpd stop`,
+          EXIT_FAILURE,
+          'WORKER_FAILED',
+        )
+      }
+      return undefined
+    },
+  })
+  if (outcome.result instanceof RpdError) throw outcome.result
+  if (outcome.timedOut || !outcome.result)
+    throw new RpdError(
+      `timed out while ${options.what}; the master ${options.master.pid} is still working: see rpd status`,
+      EXIT_FAILURE,
+      'TIMEOUT',
+    )
+  return outcome.result
+}

@@ -1,0 +1,176 @@
+import path from 'node:path'
+import { EXIT_FAILURE, RpdError, usageError } from '../errors.js'
+import { type Formation, parseFormation } from '../state/formation.js'
+import { launchMaster } from './daemon.js'
+import { LogReader, follow, logSize } from '../state/log-tail.js'
+import { findMaster } from '../state/master-pid.js'
+import { type PoolConfig, defaultPool, readPool, writePool } from '../state/pool-file.js'
+import { withPoolLock } from '../state/pool-lock.js'
+import { findLeftovers } from './pool-status.js'
+import { type Print, formationApplied, waitForMaster } from './pool-wait.js'
+import { type ProcessIdentity, isAlive, identityOf } from '../proc/process-identity.js'
+import { readResquePoolConfig } from '../state/resque-pool-config.js'
+import { parseSignal } from '../proc/signals.js'
+import { ensureStateDir, type StatePaths } from '../state/state-dir.js'
+import { readStatusFile } from '../state/status-file.js'
+import { stopLeftovers } from './stop-pool.js'
+
+// How long the master gets to write master.pid before `start` gives up on it.
+export const MASTER_BOOT_TIMEOUT_MS = 15_000
+
+export interface StartOptions {
+  specs?: string[]
+  command?: string
+  jobs?: string
+  redis?: string
+  namespace?: string
+  stopSignal?: string
+  app?: string
+  wait?: boolean
+  timeoutMs?: number
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+}
+
+// Formation from the arguments, else WORKERS, else the saved pool.yml, else resque-pool.yml.
+function chooseFormation(options: StartOptions, saved: PoolConfig | undefined, print: Print): Formation {
+  const env = options.env ?? process.env
+  if (options.specs && options.specs.length) return parseFormation(options.specs)
+  if (env.WORKERS) return parseFormation([env.WORKERS])
+  if (saved) return saved.formation
+  const fromFile = readResquePoolConfig(options.cwd ?? process.cwd(), env)
+  if (fromFile) {
+    print(`formation from ${fromFile.file}`)
+    return fromFile.formation
+  }
+  throw usageError(
+    'no workers given: pass QUEUE=COUNT arguments (e.g. rpd start foo=2 bar=1) or set WORKERS=foo=2:bar=1',
+  )
+}
+
+function choosePool(options: StartOptions, saved: PoolConfig | undefined, print: Print): PoolConfig {
+  const env = options.env ?? process.env
+  const cwd = options.cwd ?? process.cwd()
+  const base = saved ?? defaultPool(cwd)
+  const formation = chooseFormation(options, saved, print)
+  const jobs = options.jobs ? path.resolve(cwd, options.jobs) : undefined
+  const command = jobs
+    ? undefined
+    : options.command || env.RPD_COMMAND || (options.jobs ? undefined : base.command)
+  const pool: PoolConfig = {
+    ...base,
+    formation,
+    command,
+    jobs: command ? undefined : (jobs ?? base.jobs),
+    redis: options.redis ?? (jobs ? env.REDIS_URL : undefined) ?? base.redis,
+    namespace: options.namespace ?? base.namespace,
+    stopSignal: options.stopSignal ? parseSignal(options.stopSignal) : base.stopSignal,
+    app: options.app ?? (saved ? base.app : path.basename(cwd)),
+    cwd,
+  }
+  if (!pool.command && !pool.jobs)
+    throw usageError(
+      "no worker command: pass --command 'bundle exec rake resque:work' (or set RPD_COMMAND), or --jobs ./jobs.js for the built-in worker",
+    )
+  if (pool.jobs && !pool.redis) pool.redis = 'redis://127.0.0.1:6379'
+  return pool
+}
+
+// Waits for the new master to write master.pid, or to die trying.
+async function awaitMasterBoot(
+  paths: StatePaths,
+  pid: number,
+  reader: LogReader,
+  print: Print,
+): Promise<ProcessIdentity> {
+  const child = identityOf(pid)
+  const seen: string[] = []
+  const outcome = await follow<ProcessIdentity | RpdError>({
+    dir: paths.dir,
+    reader,
+    onLine: (line) => {
+      seen.push(line)
+      print(line)
+    },
+    timeoutMs: MASTER_BOOT_TIMEOUT_MS,
+    check: () => {
+      const lookup = findMaster(paths)
+      if (lookup.running && lookup.master.pid === pid) return lookup.master
+      if (!child || !isAlive(child)) {
+        const reason = seen.filter((line) => line.includes(`[${pid}]: `)).pop()
+        return new RpdError(
+          `the master did not start${reason ? `: ${reason.slice(reason.indexOf(']: ') + 3)}` : ''}; see ${paths.log}`,
+          EXIT_FAILURE,
+          'START_FAILED',
+        )
+      }
+      return undefined
+    },
+  })
+  if (outcome.result instanceof RpdError) throw outcome.result
+  if (!outcome.result)
+    throw new RpdError(
+      `the master (pid ${pid}) did not report in ${MASTER_BOOT_TIMEOUT_MS / 1000} s; see ${paths.log}`,
+      EXIT_FAILURE,
+      'START_FAILED',
+    )
+  return outcome.result
+}
+
+export interface StartResult {
+  master: ProcessIdentity
+  pool: PoolConfig
+  paths: StatePaths
+}
+
+// Starts a pool: writes pool.yml, launches the detached master and (unless wait is false) follows its log
+// until every worker has started.
+export async function startPool(dir: string, options: StartOptions, print: Print): Promise<StartResult> {
+  // Bad input is refused before anything is created or looked up.
+  if (options.specs?.length) parseFormation(options.specs)
+  if (options.stopSignal) parseSignal(options.stopSignal)
+  const paths = ensureStateDir(dir)
+  const since = Date.now()
+  const launched = await withPoolLock(paths, async () => {
+    const saved = readPool(paths)
+    const pool = choosePool(options, saved, print)
+    // Built-in workers need their jobs module and Redis: fail here with one clear line, not in a respawn loop.
+    if (pool.jobs) await (await import('../resque/preflight.js')).checkBuiltinPool(pool)
+    const lookup = findMaster(paths)
+    if (lookup.running)
+      throw new RpdError(
+        `already running (pid ${lookup.master.pid}): see rpd status, or rpd stop first`,
+        EXIT_FAILURE,
+        'ALREADY_RUNNING',
+      )
+    if (lookup.found) print(`found ${lookup.found}: starting afresh`)
+    const leftovers = findLeftovers(readStatusFile(paths), paths.dir)
+    if (leftovers.length) {
+      print(
+        `stopping ${leftovers.length} workers left by a dead master: ${leftovers.map((w) => w.pid).join(', ')}`,
+      )
+      await stopLeftovers(leftovers, pool.stopSignal as NodeJS.Signals)
+    }
+    const next = { ...pool, generation: (saved?.generation ?? 0) + 1 }
+    writePool(paths, next)
+    const reader = new LogReader(paths.log, logSize(paths.log))
+    const pid = launchMaster(paths, next.cwd)
+    const master = await awaitMasterBoot(paths, pid, reader, print)
+    return { master, pool: next, reader }
+  })
+  const { master, pool, reader } = launched
+  if (options.wait !== false) {
+    await waitForMaster({
+      paths,
+      master,
+      reader,
+      print,
+      since,
+      what: 'starting',
+      timeoutMs: options.timeoutMs,
+      done: (status) => formationApplied(status, pool.generation),
+    })
+  }
+  reader.close()
+  return { master, pool, paths }
+}

@@ -1,0 +1,127 @@
+import fs from 'node:fs'
+import { EXIT_FAILURE, RpdError } from '../errors.js'
+import { LogReader, follow, logSize } from '../state/log-tail.js'
+import { findMaster, removeMasterPid } from '../state/master-pid.js'
+import { findLeftovers, isPoolWorker } from './pool-status.js'
+import type { Print } from './pool-wait.js'
+import {
+  type ProcessIdentity,
+  groupsAlive,
+  isAlive,
+  signalGroupVerified,
+  signalVerified,
+} from '../proc/process-identity.js'
+import { inspectStateDir, statePaths } from '../state/state-dir.js'
+import { readStatusFile } from '../state/status-file.js'
+
+export const STOP_TIMEOUT_MS = 60_000
+// After the timeout: how long TERM gets before KILL.
+export const ESCALATE_GRACE_MS = 5_000
+const LEFTOVER_GRACE_MS = 10_000
+
+export interface StopOptions {
+  timeoutMs?: number
+  force?: boolean
+  signal?: AbortSignal
+}
+
+export type StopOutcome = 'stopped' | 'not running'
+
+// The workers status.json names that are still this pool's (verified, so a stale file names no stranger).
+function workerIdentities(dir: string): ProcessIdentity[] {
+  return (readStatusFile(statePaths(dir))?.workers ?? []).filter(
+    (w) => w.state !== 'backoff' && isPoolWorker(w, dir),
+  )
+}
+
+function everythingGone(master: ProcessIdentity, workers: readonly ProcessIdentity[]): boolean {
+  return !isAlive(master) && !workers.some(isAlive) && !groupsAlive(workers.map((w) => w.pid))
+}
+
+async function waitGone(
+  dir: string,
+  master: ProcessIdentity,
+  reader: LogReader,
+  print: Print,
+  timeoutMs: number,
+  signal?: AbortSignal,
+) {
+  const outcome = await follow({
+    dir,
+    reader,
+    onLine: print,
+    timeoutMs,
+    signal,
+    check: () => (everythingGone(master, workerIdentities(dir)) ? true : undefined),
+    // The master removes master.pid in its last moments; its exit itself makes no file event.
+    soon: () => !fs.existsSync(statePaths(dir).pid),
+  })
+  return outcome.result === true
+}
+
+// Stops workers a dead master left: the stop signal, then TERM (a Resque worker records its job as failed),
+// then KILL of each one's process group.
+// KILL for a worker's whole process group, or for the worker alone if it no longer leads one.
+function killWorkerGroup(worker: ProcessIdentity): void {
+  if (!signalGroupVerified(worker, 'SIGKILL')) signalVerified(worker, 'SIGKILL')
+}
+
+export async function stopLeftovers(
+  workers: readonly ProcessIdentity[],
+  stopSignal: NodeJS.Signals = 'SIGQUIT',
+) {
+  const waitGoneFor = async (ms: number) => {
+    const deadline = Date.now() + ms
+    while (Date.now() < deadline && workers.some(isAlive)) await new Promise((r) => setTimeout(r, 100))
+  }
+  for (const worker of workers) signalVerified(worker, stopSignal)
+  await waitGoneFor(LEFTOVER_GRACE_MS)
+  for (const worker of workers) signalVerified(worker, 'SIGTERM')
+  await waitGoneFor(ESCALATE_GRACE_MS)
+  workers.forEach(killWorkerGroup)
+}
+
+// Stops the pool gracefully and follows its shutdown log; after the timeout, escalates: TERM, then KILL.
+export async function stopPool(dir: string, options: StopOptions, print: Print): Promise<StopOutcome> {
+  if (!inspectStateDir(dir)) return 'not running'
+  const paths = statePaths(dir)
+  const lookup = findMaster(paths)
+  if (!lookup.running) {
+    const leftovers = findLeftovers(readStatusFile(paths), paths.dir)
+    if (leftovers.length) {
+      print(
+        `the master is gone; stopping ${leftovers.length} workers it left: ${leftovers.map((w) => w.pid).join(', ')}`,
+      )
+      await stopLeftovers(leftovers)
+    }
+    return 'not running'
+  }
+  const master = lookup.master
+  const reader = new LogReader(paths.log, logSize(paths.log))
+  try {
+    if (!signalVerified(master, options.force ? 'SIGTERM' : 'SIGQUIT')) return 'stopped'
+    const timeoutMs = options.timeoutMs ?? STOP_TIMEOUT_MS
+    if (await waitGone(dir, master, reader, print, timeoutMs, options.signal)) return 'stopped'
+    if (options.signal?.aborted)
+      throw new RpdError(
+        `interrupted; the master ${master.pid} goes on stopping`,
+        EXIT_FAILURE,
+        'INTERRUPTED',
+      )
+    print(`rpd: workers still running after ${timeoutMs / 1000} s: escalating to TERM`)
+    signalVerified(master, 'SIGQUIT')
+    if (await waitGone(dir, master, reader, print, ESCALATE_GRACE_MS, options.signal)) return 'stopped'
+    print('rpd: still running: sending KILL to the master and every worker process group')
+    signalVerified(master, 'SIGTERM')
+    const workers = workerIdentities(dir)
+    signalVerified(master, 'SIGKILL')
+    workers.forEach(killWorkerGroup)
+    if (await waitGone(dir, master, reader, print, ESCALATE_GRACE_MS)) {
+      removeMasterPid(paths, master)
+      return 'stopped'
+    }
+    throw new RpdError(`master ${master.pid} or its workers survived KILL; see rpd status`)
+  } finally {
+    reader.close()
+  }
+}

@@ -1,0 +1,103 @@
+import { usageError } from '../errors.js'
+import { showToken, validateGroup } from '../state/formation.js'
+import { readPool } from '../state/pool-file.js'
+import { inspectStateDir, statePaths } from '../state/state-dir.js'
+import { DEFAULT_NAMESPACE, ResqueKeys } from './keys.js'
+import { connectOnce } from './redis-client.js'
+import { DEFAULT_REDIS_URL, checkRedisUrl } from './redis-url.js'
+
+export const MAX_ENQUEUE_COUNT = 1_000_000
+// Values per RPUSH inside the one pipeline, so a big --count never builds one huge command.
+const PUSH_BATCH = 1_000
+
+export interface RedisTarget {
+  url: string
+  namespace: string
+}
+
+export interface EnqueueRequest extends RedisTarget {
+  queue: string
+  className: string
+  // The job's arguments, as JSON values (the CLI turns what was typed into them with parseJobArg).
+  args: readonly unknown[]
+  count?: number
+}
+
+export interface EnqueueResult extends RedisTarget {
+  pushed: number
+  // The queue's length right after the push.
+  length: number
+}
+
+// `3` is a number, `{"a":1}` an object, `"x"` and `x` both the string x.
+export function parseJobArg(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return text
+  }
+}
+
+// --redis, else REDIS_URL, else the pool's saved Redis (pool.yml), else the default; the namespace likewise.
+export function chooseRedisTarget(options: {
+  url?: string
+  namespace?: string
+  stateDir?: string
+  env?: NodeJS.ProcessEnv
+}): RedisTarget {
+  const env = options.env ?? process.env
+  let saved: { redis?: string; namespace?: string } | undefined
+  if (options.stateDir && (!options.url || !options.namespace)) {
+    try {
+      saved = inspectStateDir(options.stateDir) ? readPool(statePaths(options.stateDir)) : undefined
+    } catch {
+      // An unreadable pool.yml only means there is no saved Redis to default to.
+      saved = undefined
+    }
+  }
+  return {
+    url: options.url || env.REDIS_URL || saved?.redis || DEFAULT_REDIS_URL,
+    namespace: options.namespace || saved?.namespace || DEFAULT_NAMESPACE,
+  }
+}
+
+function checkRequest(request: EnqueueRequest): number {
+  if (!request.queue || !request.className)
+    throw usageError(
+      `missing ${request.queue ? 'CLASS' : 'QUEUE and CLASS'}: rpd enqueue QUEUE CLASS [ARG...], e.g. rpd enqueue mail SendEmail 42`,
+    )
+  validateGroup(request.queue)
+  if (request.queue.includes(','))
+    throw usageError(`queue ${showToken(request.queue)} names several queues: enqueue to one queue at a time`)
+  if (!request.className || /[\s\p{Cc}]/u.test(request.className))
+    throw usageError(
+      `bad job class ${showToken(request.className)}: give a class name such as SendEmail or Mailer::Deliver`,
+    )
+  const count = request.count ?? 1
+  if (!Number.isInteger(count) || count < 1 || count > MAX_ENQUEUE_COUNT)
+    throw usageError(`bad --count ${count}: use a whole number from 1 to ${MAX_ENQUEUE_COUNT}`)
+  if (!request.namespace || /[\s\p{Cc}]/u.test(request.namespace))
+    throw usageError(`bad namespace ${showToken(request.namespace)}`)
+  checkRedisUrl(request.url)
+  return count
+}
+
+// Pushes a job as Ruby Resque's Resque.push does: SADD resque:queues, RPUSH resque:queue:NAME {"class","args"}.
+export async function enqueueJobs(request: EnqueueRequest): Promise<EnqueueResult> {
+  const count = checkRequest(request)
+  const job = JSON.stringify({ class: request.className, args: request.args })
+  const keys = new ResqueKeys(request.namespace)
+  const redis = await connectOnce(request.url)
+  try {
+    const pipeline = redis.pipeline().sadd(keys.queues, request.queue)
+    for (let left = count; left > 0; left -= PUSH_BATCH)
+      pipeline.rpush(keys.queue(request.queue), ...Array(Math.min(left, PUSH_BATCH)).fill(job))
+    const replies = (await pipeline.exec()) ?? []
+    const failed = replies.find(([error]) => error)
+    if (failed) throw failed[0]
+    const length = Number(replies[replies.length - 1][1])
+    return { url: request.url, namespace: request.namespace, pushed: count, length }
+  } finally {
+    redis.disconnect()
+  }
+}

@@ -1,0 +1,375 @@
+import os from 'node:os'
+import type { Redis } from 'ioredis'
+import { errorMessage } from '../errors.js'
+import type { WorkerMessage } from '../state/worker-messages.js'
+import { pruneDeadWorkers } from './dead-workers.js'
+import { RubyError, describeError, interruptedJob, unknownJobClass, type JobPayload } from './failure.js'
+import type { Perform } from './jobs-module.js'
+import { formatWorkerId, parseQueueList, type ResqueKeys } from './keys.js'
+import { setProcline, setStartingTitle } from './process-title.js'
+import { hasGlobs, resolveQueues } from './queues.js'
+import { describeRedisError } from './redis-client.js'
+import { redactUrl } from './redis-url.js'
+import { WorkerRegistry, type WorkingOn } from './registry.js'
+import { formatRubyTime } from './ruby-time.js'
+
+// Resque's defaults: poll every 5 s (INTERVAL), heartbeat every 60 s (pruned after 300 s without one).
+export const POLL_INTERVAL_MS = 5_000
+export const HEARTBEAT_INTERVAL_MS = 60_000
+// Unregistering at shutdown waits this long for Redis, then the worker exits anyway (the master cleans up after it).
+export const SHUTDOWN_REDIS_TIMEOUT_MS = 3_000
+// After an unexpected Redis error the poll loop waits this long before trying again.
+export const ERROR_BACKOFF_MS = 1_000
+
+export interface WorkerOptions {
+  redis: Redis
+  redisUrl: string
+  keys: ResqueKeys
+  // The queue group as Resque's QUEUE= takes it: `foo`, `foo,bar`, `*`.
+  group: string
+  jobs: Map<string, Perform>
+  pollIntervalMs?: number
+  heartbeatIntervalMs?: number
+  hostname?: string
+  say: (line: string) => void
+  notify: (message: WorkerMessage) => void
+}
+
+interface CurrentJob {
+  working: WorkingOn
+  className: string
+  since: Date
+  // Set by whichever of the job's end and an immediate stop records the outcome first.
+  recorded: boolean
+}
+
+interface Reserved {
+  queue: string
+  text: string
+  since: Date
+}
+
+// A Resque worker that Redis cannot tell from a Ruby one: one job at a time, polled with LPOP queue by queue.
+export class ResqueWorker {
+  readonly id: string
+  private readonly redis: Redis
+  private readonly keys: ResqueKeys
+  private readonly hostname: string
+  private readonly patterns: string[]
+  private readonly registry: WorkerRegistry
+  private readonly pollIntervalMs: number
+  private readonly heartbeatIntervalMs: number
+  private readonly started = formatRubyTime()
+  private registered = false
+  private registration?: Promise<void>
+  private unregistering = false
+  private redisLost = false
+  private paused = false
+  private shutdown?: 'graceful' | 'now'
+  private stopNowResult?: Promise<number>
+  private current?: CurrentJob
+  private polled: string[] = []
+  private heartbeatTimer?: NodeJS.Timeout
+  private heartbeatInFlight = false
+  private wakeNap?: () => void
+  private resolveStoppedNow!: (code: number) => void
+  // Settles when an immediate stop is done, even if the loop is still waiting on a job or on Redis.
+  private readonly stoppedNow = new Promise<number>((resolve) => (this.resolveStoppedNow = resolve))
+
+  constructor(private readonly options: WorkerOptions) {
+    this.redis = options.redis
+    this.keys = options.keys
+    this.patterns = parseQueueList(options.group)
+    this.hostname = options.hostname ?? os.hostname()
+    this.id = formatWorkerId(this.hostname, process.pid, options.group)
+    this.registry = new WorkerRegistry(this.redis, this.keys, this.id)
+    this.pollIntervalMs = options.pollIntervalMs ?? POLL_INTERVAL_MS
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS
+    if (!hasGlobs(this.patterns)) this.polled = resolveQueues(this.patterns, [])
+  }
+
+  // Registers, works until asked to stop, unregisters; resolves with the exit code.
+  run(): Promise<number> {
+    return Promise.race([this.loop(), this.stoppedNow])
+  }
+
+  private async loop(): Promise<number> {
+    setStartingTitle()
+    this.watchRedis()
+    // Asked to stop before anything reached Redis: there is nothing to undo.
+    if (this.shutdown) return this.stopNowResult ?? 0
+    // Set first: a stop during registration must unregister, or a half-registered worker would stay behind.
+    this.registered = true
+    await this.register()
+    if (this.shutdown) return this.shutdown === 'now' ? (this.stopNowResult ?? 0) : this.unregister()
+    this.options.say(`Starting worker ${this.id}`)
+    this.options.notify({ type: 'ready', workerId: this.id })
+    this.startHeartbeat()
+    void this.pruneDeadWorkers()
+    while (!this.shutdown) {
+      if (this.paused) {
+        setProcline('Paused')
+        await this.nap(this.pollIntervalMs)
+        continue
+      }
+      let reserved: Reserved | undefined
+      try {
+        reserved = await this.reserve()
+      } catch (error) {
+        if (this.shutdown) break
+        this.options.say(
+          `cannot poll ${this.polled.join(',') || this.options.group}: ${describeRedisError(error)}; retrying`,
+        )
+        await this.nap(ERROR_BACKOFF_MS)
+        continue
+      }
+      if (reserved) await this.work(reserved)
+      else if (!this.shutdown) {
+        setProcline(`Waiting for ${this.polled.join(',')}`)
+        await this.nap(this.pollIntervalMs)
+      }
+    }
+    if (this.shutdown === 'now') return this.stopNowResult ?? 0
+    return this.unregister()
+  }
+
+  // QUIT, or the master is gone: finish the current job, then exit.
+  stopGracefully(reason: string): void {
+    if (this.shutdown) return
+    this.shutdown = 'graceful'
+    this.options.say(
+      this.current ? `${reason}: finishing ${this.current.className}, then exiting` : `${reason}: exiting`,
+    )
+    this.wakeNap?.()
+    // With Redis away and no job to finish, waiting for Redis would only delay the exit.
+    if (!this.current && this.redis.status !== 'ready') void this.stopNow(reason)
+  }
+
+  // TERM or INT: stop at once; the interrupted job is recorded as failed, as Resque does. Resolves with the exit code.
+  stopNow(reason: string): Promise<number> {
+    this.stopNowResult ??= this.abandon(reason).then((code) => {
+      this.resolveStoppedNow(code)
+      return code
+    })
+    return this.stopNowResult
+  }
+
+  pause(): void {
+    if (this.paused) return
+    this.paused = true
+    this.options.say('USR2 received; pausing job processing')
+    this.options.notify({ type: 'paused', paused: true })
+    if (!this.current) setProcline('Paused')
+    this.wakeNap?.()
+  }
+
+  resume(): void {
+    if (!this.paused) return
+    this.paused = false
+    this.options.say('CONT received; resuming job processing')
+    this.options.notify({ type: 'paused', paused: false })
+    this.wakeNap?.()
+  }
+
+  private async abandon(reason: string): Promise<number> {
+    // A graceful stop with nothing to finish ends up here too; it has said so already.
+    const announced = this.shutdown !== undefined
+    this.shutdown = 'now'
+    this.wakeNap?.()
+    const current = this.current
+    const interrupted = current && !current.recorded ? current : undefined
+    if (interrupted) interrupted.recorded = true
+    if (interrupted) this.options.say(`${reason}: stopping now, interrupting ${interrupted.className}`)
+    else if (!announced) this.options.say(`${reason}: exiting`)
+    // With Redis away the job stays in resque:worker:ID, and whoever cleans up later (the master, a starting
+    // worker's pruning) records it as failed.
+    if (!interrupted || this.redisLost) return this.unregister()
+    try {
+      await withDeadline(
+        this.registry.finishJob(interrupted.working, { error: interruptedJob() }),
+        SHUTDOWN_REDIS_TIMEOUT_MS,
+      )
+    } catch (error) {
+      this.options.say(`cannot record the interrupted job in Redis: ${describeRedisError(error)}`)
+    }
+    return this.unregister()
+  }
+
+  // Resque sends the first heartbeat before registering, so pruning never mistakes a new worker for a dead one.
+  // Again (Redis came back having forgotten this worker): keep the first start time and restore the job in progress.
+  // Kept in `registration`, which unregistering waits for: a registration landing after it would leave a ghost.
+  private register(again = false): Promise<void> {
+    this.registration = (async () => {
+      await this.registry.heartbeat()
+      if (this.unregistering) return
+      await this.registry.register(this.started, again)
+      if (again && this.current && !this.current.recorded)
+        await this.registry.restoreWorkingOn(this.current.working)
+    })()
+    return this.registration
+  }
+
+  private async unregister(): Promise<number> {
+    this.unregistering = true
+    clearInterval(this.heartbeatTimer)
+    if (!this.registered) return 0
+    // Lost already: waiting for the deadline would only delay the exit. Exit 1 asks the master to clean up.
+    if (this.redisLost) {
+      this.options.say(`cannot unregister ${this.id}: Redis is away; the master removes it`)
+      return 1
+    }
+    try {
+      // A registration still on its way would land after the unregistration and leave a ghost: it goes first.
+      const registration = this.registration?.catch(() => undefined)
+      await withDeadline(
+        (async () => {
+          await registration
+          await this.registry.unregister()
+        })(),
+        SHUTDOWN_REDIS_TIMEOUT_MS,
+      )
+      return 0
+    } catch (error) {
+      this.options.say(`cannot unregister ${this.id}: ${describeRedisError(error)}; the master removes it`)
+      return 1
+    }
+  }
+
+  // Resque's reserve: the first job found, trying each queue in order (globs re-read from resque:queues each time).
+  private async reserve(): Promise<Reserved | undefined> {
+    if (hasGlobs(this.patterns))
+      this.polled = resolveQueues(this.patterns, await this.redis.smembers(this.keys.queues))
+    for (const queue of this.polled) {
+      const since = new Date()
+      const text = await this.registry.reserve(queue, since)
+      if (text !== null) return { queue, text, since }
+    }
+    return undefined
+  }
+
+  private async work({ queue, text, since }: Reserved): Promise<void> {
+    const payload = parsePayload(text)
+    const className =
+      typeof payload === 'object' && typeof payload.class === 'string' ? payload.class : 'No Name'
+    const working = this.registry.workingOn(queue, payload, since)
+    const current: CurrentJob = { working, className, since, recorded: false }
+    this.current = current
+    const known = this.options.jobs.has(className) ? className : 'No Name'
+    setProcline(`Processing ${queue} since ${Math.floor(since.getTime() / 1000)} [${known}]`)
+    this.options.notify({ type: 'busy', job: { class: className, queue, since: since.toISOString() } })
+    let failure: { error: unknown } | undefined
+    try {
+      await this.perform(payload)
+    } catch (error) {
+      failure = { error }
+    }
+    if (current.recorded) return
+    current.recorded = true
+    if (failure) {
+      const { exception, error } = describeError(failure.error)
+      this.options.say(`${className} on ${queue} failed: ${exception}: ${error}`)
+    }
+    try {
+      await this.registry.finishJob(working, failure)
+    } catch (error) {
+      this.options.say(`cannot record the end of ${className} in Redis: ${describeRedisError(error)}`)
+    }
+    this.current = undefined
+    this.options.notify({ type: 'idle' })
+  }
+
+  private async perform(payload: JobPayload | string): Promise<void> {
+    if (typeof payload === 'string')
+      throw new RubyError('JSON::ParserError', `unexpected token in job ${payload.slice(0, 80)}`)
+    const perform = this.options.jobs.get(payload.class)
+    if (!perform) throw unknownJobClass(String(payload.class))
+    const args = Array.isArray(payload.args) ? payload.args : payload.args == null ? [] : [payload.args]
+    await perform(...args)
+  }
+
+  // Like a Ruby worker at startup, clean up registrations that dead workers left (e.g. while Redis was away).
+  private async pruneDeadWorkers(): Promise<void> {
+    try {
+      const pruned = await pruneDeadWorkers(this.redis, this.keys, {
+        id: this.id,
+        hostname: this.hostname,
+        queues: this.patterns,
+      })
+      for (const id of pruned) this.options.say(`Pruning dead worker: ${id}`)
+    } catch (error) {
+      this.options.say(`cannot prune dead workers: ${describeRedisError(error)}`)
+    }
+  }
+
+  private startHeartbeat(): void {
+    this.heartbeatTimer = setInterval(() => this.beat(), this.heartbeatIntervalMs)
+    this.heartbeatTimer.unref()
+  }
+
+  private beat(): void {
+    if (this.heartbeatInFlight || this.unregistering) return
+    this.heartbeatInFlight = true
+    this.registry
+      .heartbeat()
+      .catch((error) => this.options.say(`cannot send heartbeat: ${errorMessage(error)}`))
+      .finally(() => {
+        this.heartbeatInFlight = false
+      })
+  }
+
+  // Logs Redis going away once, and on its return registers again: a restarted Redis has forgotten this worker.
+  private watchRedis(): void {
+    const url = redactUrl(this.options.redisUrl)
+    this.redis.on('error', (error) => {
+      if (this.redisLost) return
+      this.redisLost = true
+      this.options.say(`lost Redis at ${url} (${describeRedisError(error)}); retrying until it is back`)
+    })
+    this.redis.on('ready', () => {
+      if (!this.redisLost) return
+      this.redisLost = false
+      this.options.say(`Redis at ${url} is back`)
+      if (this.registered && !this.unregistering) void this.reregister()
+    })
+  }
+
+  private async reregister(): Promise<void> {
+    try {
+      await this.register(true)
+    } catch (error) {
+      this.options.say(`cannot register again: ${describeRedisError(error)}`)
+    }
+  }
+
+  // Sleeps between polls; a signal (stop, pause, resume) cuts it short.
+  private nap(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms)
+      const wake = () => done()
+      this.wakeNap = wake
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+    }).finally(() => {
+      this.wakeNap = undefined
+    })
+  }
+}
+
+function parsePayload(text: string): JobPayload | string {
+  try {
+    const value = JSON.parse(text) as unknown
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as JobPayload) : text
+  } catch {
+    return text
+  }
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis in ${ms / 1000} s`)), ms)
+  })
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}

@@ -1,0 +1,124 @@
+import path from 'node:path'
+import YAML from 'yaml'
+import { writeFileAtomic, readFileIfExists } from './atomic-file.js'
+import { RpdError, usageError, errorMessage } from '../errors.js'
+import { type Formation, validateFormation, validateGroup } from './formation.js'
+import { parseSignal } from '../proc/signals.js'
+import type { StatePaths } from './state-dir.js'
+
+// What pool.yml holds: the desired state. Only the CLI writes it (under the lock); the master reads it.
+export interface PoolConfig {
+  generation: number
+  formation: Formation
+  // A Procfile-style worker command; absent when the built-in worker runs `jobs`.
+  command?: string
+  jobs?: string
+  redis?: string
+  namespace?: string
+  stopSignal: string
+  app: string
+  cwd: string
+  // Bumped per group by `rpd restart`: workers spawned under an older epoch are replaced.
+  restartEpochs: Record<string, number>
+}
+
+export const DEFAULT_STOP_SIGNAL = 'SIGQUIT'
+
+export function defaultPool(cwd: string = process.cwd()): PoolConfig {
+  return {
+    generation: 0,
+    formation: {},
+    stopSignal: DEFAULT_STOP_SIGNAL,
+    app: path.basename(cwd) || 'rpd',
+    cwd,
+    restartEpochs: {},
+  }
+}
+
+function optionalString(doc: Record<string, unknown>, key: string, file: string): string | undefined {
+  const value = doc[key]
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'string' || value.trim() === '')
+    throw usageError(`${file}: ${key} must be a non-empty string`)
+  return value
+}
+
+// Parses and checks pool.yml text; every problem is one line naming the file.
+export function parsePool(text: string, file: string): PoolConfig {
+  let doc: unknown
+  try {
+    doc = YAML.parse(text)
+  } catch (error) {
+    throw usageError(
+      `${file} is not valid YAML (${errorMessage(error).split('\n')[0]}): fix it or rewrite it with rpd scale`,
+    )
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw usageError(`${file} does not hold a pool (a mapping with formation:): fix it or remove it`)
+  const record = doc as Record<string, unknown>
+  const base = defaultPool(optionalString(record, 'cwd', file) ?? process.cwd())
+  const generation = record.generation ?? 0
+  if (typeof generation !== 'number' || !Number.isInteger(generation) || generation < 0)
+    throw usageError(`${file}: generation must be a whole number`)
+  const epochs = validateFormationLike(record.restartEpochs, `${file}: restartEpochs`)
+  const stopSignal = optionalString(record, 'stopSignal', file)
+  return {
+    ...base,
+    generation,
+    formation: validateFormation(record.formation, file),
+    command: optionalString(record, 'command', file),
+    jobs: optionalString(record, 'jobs', file),
+    redis: optionalString(record, 'redis', file),
+    namespace: optionalString(record, 'namespace', file),
+    stopSignal: stopSignal ? parseSignal(stopSignal) : DEFAULT_STOP_SIGNAL,
+    app: optionalString(record, 'app', file) ?? base.app,
+    restartEpochs: epochs,
+  }
+}
+
+function validateFormationLike(value: unknown, where: string): Record<string, number> {
+  if (value === undefined || value === null) return {}
+  if (typeof value !== 'object' || Array.isArray(value)) throw usageError(`${where} must be a mapping`)
+  for (const [group, n] of Object.entries(value)) {
+    validateGroup(group)
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      throw usageError(`${where}.${group} must be a whole number`)
+  }
+  return value as Record<string, number>
+}
+
+export function formatPool(pool: PoolConfig): string {
+  const doc: Record<string, unknown> = {
+    generation: pool.generation,
+    formation: pool.formation,
+    command: pool.command,
+    jobs: pool.jobs,
+    redis: pool.redis,
+    namespace: pool.namespace,
+    stopSignal: pool.stopSignal,
+    app: pool.app,
+    cwd: pool.cwd,
+    restartEpochs: pool.restartEpochs,
+  }
+  for (const key of Object.keys(doc)) if (doc[key] === undefined) delete doc[key]
+  return YAML.stringify(doc)
+}
+
+// The saved pool, or undefined when there is no pool.yml.
+export function readPool(paths: StatePaths): PoolConfig | undefined {
+  let text: string | undefined
+  try {
+    text = readFileIfExists(paths.pool)
+  } catch (error) {
+    throw new RpdError(`cannot read ${paths.pool}: ${errorMessage(error)}`)
+  }
+  return text === undefined ? undefined : parsePool(text, paths.pool)
+}
+
+export function writePool(paths: StatePaths, pool: PoolConfig): void {
+  try {
+    writeFileAtomic(paths.pool, formatPool(pool))
+  } catch (error) {
+    throw new RpdError(`cannot write ${paths.pool}: ${errorMessage(error)}`)
+  }
+}
