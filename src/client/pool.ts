@@ -1,0 +1,297 @@
+import { EXIT_FAILURE, RpdError } from '../errors.js'
+import type { Formation } from '../state/formation.js'
+import { type LogLine, parseLogLine } from '../state/log-file.js'
+import { type PoolConfig, readPool } from '../state/pool-file.js'
+import { inspectStateDir, resolveStateDir, statePaths } from '../state/state-dir.js'
+import { type ApplyOutcome, reloadPool, restartPool, scalePool } from './apply-pool.js'
+import { publicConfig, type PublicConfig } from './config.js'
+import { showLogs } from './logs.js'
+import { type StatusJson, readFullStatus, statusJson } from './pool-status.js'
+import { signalMaster } from './signal-master.js'
+import { startPool } from './start-pool.js'
+import { stopPool } from './stop-pool.js'
+import { watchStatus } from './watch-status.js'
+
+export interface PoolOptions {
+  // The state directory; default: $RPD_STATE_DIR, else the nearest .rpd upwards, else ./.rpd.
+  stateDir?: string
+  // Receives the progress lines the CLI would print (the master's log lines while waiting); default: none.
+  onLine?: (line: string) => void
+}
+
+export interface StartPoolOptions {
+  // `{ foo: 2, '*': 1 }`, `'foo=2:*=1'` or `['foo=2', '*=1']`; default: WORKERS, the saved pool.yml, resque-pool.yml.
+  formation?: Formation | string | readonly string[]
+  // A Procfile-style worker command (`bundle exec rake resque:work`)...
+  command?: string
+  // ...or a jobs module for rpd's built-in Resque worker, with its Redis.
+  jobs?: string
+  redis?: string
+  namespace?: string
+  stopSignal?: string
+  app?: string
+  // Wait until every worker has started (default), or return once the master is up.
+  wait?: boolean
+  // Seconds to wait for the workers (default 60).
+  timeout?: number
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+}
+
+export interface WaitOptions {
+  wait?: boolean
+  // Seconds (default 60).
+  timeout?: number
+}
+
+export interface StartedPool {
+  pid: number
+  generation: number
+  formation: Formation
+  stateDir: string
+}
+
+export interface ApplyResult {
+  // applied: the master runs it; saved: no pool runs, kept for the next start; signalled: sent, not awaited.
+  outcome: 'applied' | 'saved' | 'signalled' | 'unchanged'
+  generation: number
+  formation: Formation
+}
+
+export type FormationChanges = Record<string, number | string> | string | readonly string[]
+
+export interface LogsOptions {
+  // How many of the last lines to give first (default 20).
+  lines?: number
+  // Go on with new lines until the master exits or the signal aborts.
+  follow?: boolean
+  // Follow until a line matches (linear-time matching; no lookaround).
+  until?: RegExp | string
+  // Seconds to wait for `until` (default: no limit).
+  timeout?: number
+  signal?: AbortSignal
+}
+
+export interface StopOptions {
+  // Seconds of graceful stop before escalating to TERM, then KILL (default 60).
+  timeout?: number
+  force?: boolean
+  signal?: AbortSignal
+}
+
+const toMs = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000)
+
+function changeSpecs(changes: FormationChanges): string[] {
+  if (typeof changes === 'string') return changes.split(/\s+/).filter(Boolean)
+  if (Array.isArray(changes)) return [...(changes as readonly string[])]
+  return Object.entries(changes as Record<string, number | string>).map(
+    ([group, value]) => `${group}=${value}`,
+  )
+}
+
+function formationSpecs(formation: StartPoolOptions['formation']): string[] | undefined {
+  if (formation === undefined) return undefined
+  if (typeof formation === 'string') return [formation]
+  if (Array.isArray(formation)) return [...(formation as readonly string[])]
+  return Object.entries(formation as Formation).map(([group, count]) => `${group}=${count}`)
+}
+
+function applyResult(outcome: ApplyOutcome): ApplyResult {
+  return { outcome: outcome.kind, generation: outcome.pool.generation, formation: outcome.pool.formation }
+}
+
+// A pool of Resque workers, driven from code: every CLI command is one method here. Methods return data and
+// never print (progress goes to onLine), install no signal handlers and never exit the process; failures
+// throw RpdError with the CLI's exit code and a stable `code`. The constructor does no I/O.
+export class Pool {
+  private dir?: string
+
+  constructor(private readonly options: PoolOptions = {}) {}
+
+  // The state directory, resolved on first use (absolute, symlinks resolved).
+  get stateDir(): string {
+    this.dir ??= resolveStateDir(this.options.stateDir)
+    return this.dir
+  }
+
+  private print = (line: string): void => {
+    this.options.onLine?.(line)
+  }
+
+  // Starts a detached master and (unless wait is false) waits until every worker has started.
+  async start(options: StartPoolOptions = {}): Promise<StartedPool> {
+    const { master, pool, paths } = await startPool(
+      this.stateDir,
+      {
+        specs: formationSpecs(options.formation),
+        command: options.command,
+        jobs: options.jobs,
+        redis: options.redis,
+        namespace: options.namespace,
+        stopSignal: options.stopSignal,
+        app: options.app,
+        wait: options.wait,
+        timeoutMs: toMs(options.timeout),
+        cwd: options.cwd,
+        env: options.env,
+      },
+      this.print,
+    )
+    return { pid: master.pid, generation: pool.generation, formation: pool.formation, stateDir: paths.dir }
+  }
+
+  // Exactly the object `rpd status --json` prints; `running: false` when no pool runs (never throws for that).
+  async status(): Promise<StatusJson> {
+    return statusJson(await readFullStatus(this.stateDir))
+  }
+
+  // `{ foo: 4, bar: '+1', baz: 0 }` or `'foo=4 bar=+1 baz=0'`: merged into the formation, applied to a running
+  // pool (waiting until it is), or saved for the next start when none runs.
+  async scale(changes: FormationChanges, options: WaitOptions = {}): Promise<ApplyResult> {
+    const outcome = await scalePool(
+      this.stateDir,
+      changeSpecs(changes),
+      { wait: options.wait, timeoutMs: toMs(options.timeout) },
+      this.print,
+    )
+    return applyResult(outcome)
+  }
+
+  // Re-reads pool.yml (after a hand edit) and reopens master.log (after rotation).
+  async reload(options: WaitOptions = {}): Promise<ApplyResult> {
+    const outcome = await reloadPool(
+      this.stateDir,
+      { wait: options.wait, timeoutMs: toMs(options.timeout) },
+      this.print,
+    )
+    return applyResult(outcome)
+  }
+
+  // Rolling restart of the groups named (default: all): each replacement starts before its predecessor stops.
+  async restart(groups: readonly string[] = [], options: WaitOptions = {}): Promise<ApplyResult> {
+    const outcome = await restartPool(
+      this.stateDir,
+      groups,
+      { wait: options.wait, timeoutMs: toMs(options.timeout) },
+      this.print,
+    )
+    return applyResult(outcome)
+  }
+
+  // Sends a signal to the verified master (USR1/USR2/CONT are passed on to every worker).
+  async kill(signal: string): Promise<{ pid: number; signal: string }> {
+    const { master, signal: sent } = signalMaster(this.stateDir, signal)
+    return { pid: master.pid, signal: sent }
+  }
+
+  // Resque's pause (USR2 to every worker) and resume (CONT).
+  async pause(): Promise<{ pid: number; signal: string }> {
+    return this.kill('USR2')
+  }
+
+  async resume(): Promise<{ pid: number; signal: string }> {
+    return this.kill('CONT')
+  }
+
+  // The saved formation and settings (what `rpd config` shows).
+  async config(): Promise<PublicConfig> {
+    const paths = statePaths(this.stateDir)
+    const pool: PoolConfig | undefined = inspectStateDir(paths.dir) ? readPool(paths) : undefined
+    if (!pool)
+      throw new RpdError(
+        `no pool saved in ${paths.dir}: start one with rpd start, or save one with rpd scale`,
+        EXIT_FAILURE,
+        'NO_POOL',
+      )
+    return publicConfig(pool)
+  }
+
+  // master.log's lines, parsed; with follow, new lines as they come (end the loop, or abort the signal, to stop).
+  async *logs(options: LogsOptions = {}): AsyncGenerator<LogLine> {
+    const queue: string[] = []
+    let wake: (() => void) | undefined
+    let finished = false
+    let failure: unknown
+    let matched = true
+    const abort = new AbortController()
+    const outer = options.signal
+    const onOuterAbort = () => abort.abort()
+    outer?.addEventListener('abort', onOuterAbort)
+    if (outer?.aborted) abort.abort()
+    const run = showLogs(
+      this.stateDir,
+      {
+        lines: options.lines,
+        follow: options.follow,
+        until: options.until,
+        timeoutMs: toMs(options.timeout),
+        signal: abort.signal,
+      },
+      (line) => {
+        queue.push(line)
+        wake?.()
+      },
+    ).then(
+      (ok) => {
+        matched = ok
+        finished = true
+        wake?.()
+      },
+      (error) => {
+        failure = error
+        finished = true
+        wake?.()
+      },
+    )
+    try {
+      for (;;) {
+        while (queue.length) yield parseLogLine(queue.shift()!)
+        if (finished) break
+        await new Promise<void>((resolve) => (wake = resolve))
+        wake = undefined
+      }
+      if (failure) throw failure
+      if (!matched)
+        throw new RpdError(
+          `no line matched ${String(options.until)} within ${options.timeout} s`,
+          EXIT_FAILURE,
+          'TIMEOUT',
+        )
+    } finally {
+      abort.abort()
+      outer?.removeEventListener('abort', onOuterAbort)
+      await run
+    }
+  }
+
+  // The status now, then again each time the master rewrites it, until the signal aborts.
+  watch(options: { signal?: AbortSignal } = {}): AsyncGenerator<StatusJson> {
+    return watchStatus(this.stateDir, options.signal)
+  }
+
+  // Pushes a Resque job as Ruby's Resque.enqueue does, on the pool's Redis (or the one given).
+  async enqueue(
+    queue: string,
+    className: string,
+    args: readonly unknown[] = [],
+    options: { count?: number; redis?: string; namespace?: string } = {},
+  ): Promise<{ pushed: number; length: number }> {
+    const { chooseRedisTarget, enqueueJobs } = await import('../resque/enqueue.js')
+    const target = chooseRedisTarget({
+      url: options.redis,
+      namespace: options.namespace,
+      stateDir: this.stateDir,
+    })
+    const result = await enqueueJobs({ ...target, queue, className, args, count: options.count ?? 1 })
+    return { pushed: result.pushed, length: result.length }
+  }
+
+  // Graceful stop: every worker finishes its job, then the master exits; escalates after the timeout.
+  async stop(options: StopOptions = {}): Promise<'stopped' | 'not running'> {
+    return stopPool(
+      this.stateDir,
+      { timeoutMs: toMs(options.timeout), force: options.force, signal: options.signal },
+      this.print,
+    )
+  }
+}
