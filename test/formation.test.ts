@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import { RpdError } from '../src/errors.js'
 import {
+  type Formation,
+  type FormationChange,
   applyChanges,
+  formationDocument,
   formatFormation,
   parseChanges,
   parseFormation,
+  parseSpec,
+  sameSpec,
   validateFormation,
+  validateFormationSpec,
 } from '../src/state/formation.js'
 
 function usageErrorOf(fn: () => unknown): RpdError {
@@ -106,26 +112,30 @@ describe('parseFormation', () => {
   })
 })
 
+// applyChanges on a manual formation: the counts it leaves.
+const applyCounts = (formation: Formation, changes: FormationChange[]) =>
+  applyChanges({ formation, bounds: {} }, changes).formation
+
 describe('parseChanges and applyChanges', () => {
   it('sets, adjusts and removes groups', () => {
     const start = { foo: 2, bar: 2, '*': 1 }
-    expect(applyChanges(start, parseChanges(['foo=4']))).toEqual({ foo: 4, bar: 2, '*': 1 })
-    expect(applyChanges(start, parseChanges(['foo=+2', 'bar=-1']))).toEqual({ foo: 4, bar: 1, '*': 1 })
-    expect(applyChanges(start, parseChanges(['bar=0']))).toEqual({ foo: 2, '*': 1 })
-    expect(applyChanges(start, parseChanges(['new=3']))).toEqual({ foo: 2, bar: 2, '*': 1, new: 3 })
+    expect(applyCounts(start, parseChanges(['foo=4']))).toEqual({ foo: 4, bar: 2, '*': 1 })
+    expect(applyCounts(start, parseChanges(['foo=+2', 'bar=-1']))).toEqual({ foo: 4, bar: 1, '*': 1 })
+    expect(applyCounts(start, parseChanges(['bar=0']))).toEqual({ foo: 2, '*': 1 })
+    expect(applyCounts(start, parseChanges(['new=3']))).toEqual({ foo: 2, bar: 2, '*': 1, new: 3 })
   })
 
   it('never goes below zero, and a group at zero is removed', () => {
-    expect(applyChanges({ foo: 1 }, parseChanges(['foo=-5']))).toEqual({})
-    expect(applyChanges({}, parseChanges(['foo=-1']))).toEqual({})
+    expect(applyCounts({ foo: 1 }, parseChanges(['foo=-5']))).toEqual({})
+    expect(applyCounts({}, parseChanges(['foo=-1']))).toEqual({})
   })
 
   it('applies changes in order', () => {
-    expect(applyChanges({ foo: 1 }, parseChanges(['foo=+1:foo=+1:foo=-1']))).toEqual({ foo: 2 })
+    expect(applyCounts({ foo: 1 }, parseChanges(['foo=+1:foo=+1:foo=-1']))).toEqual({ foo: 2 })
   })
 
   it('refuses a change that would pass the limit', () => {
-    expect(usageErrorOf(() => applyChanges({ foo: 999 }, parseChanges(['foo=+2']))).message).toMatch(
+    expect(usageErrorOf(() => applyCounts({ foo: 999 }, parseChanges(['foo=+2']))).message).toMatch(
       /1001 workers/,
     )
   })
@@ -162,5 +172,61 @@ describe('formatFormation', () => {
     const formation = { foo: 2, 'baz,quux': 5, '*': 1 }
     expect(formatFormation(formation)).toBe('foo=2:baz,quux=5:*=1')
     expect(parseFormation([formatFormation(formation)])).toEqual(formation)
+  })
+})
+
+describe('automatic groups: ranges', () => {
+  it('parses a range as bounds, keeping the group at its minimum even at 0', () => {
+    expect(parseSpec(['images=0..8', 'mail=2', '*=1'])).toEqual({
+      formation: { images: 0, mail: 2, '*': 1 },
+      bounds: { images: { min: 0, max: 8 } },
+    })
+    expect(parseSpec('images=2..12:mail=2').bounds).toEqual({ images: { min: 2, max: 12 } })
+    expect(parseFormation('images=2..12')).toEqual({ images: 2 })
+    // A later plain count makes the group manual again.
+    expect(parseSpec('images=1..3:images=4')).toEqual({ formation: { images: 4 }, bounds: {} })
+  })
+
+  it('refuses ranges that make no sense, by name', () => {
+    expect(usageErrorOf(() => parseSpec('images=5..2')).message).toMatch(/MIN <= MAX/)
+    expect(usageErrorOf(() => parseSpec('images=0..0')).message).toMatch(/at least 1/)
+    expect(usageErrorOf(() => parseSpec('images=0..1001')).message).toMatch(/over the limit/)
+    for (const token of ['images=1...3', 'images=..3', 'images=1..', 'images=a..b', 'images=-1..2'])
+      expect(usageErrorOf(() => parseSpec(token)).code).toBe('BAD_SPEC')
+  })
+
+  it('scale: new bounds stay automatic, a count makes it manual, a delta on a range is refused', () => {
+    const start = parseSpec('images=0..8:mail=2')
+    expect(applyChanges(start, parseChanges(['images=2..12']))).toEqual({
+      formation: { images: 2, mail: 2 },
+      bounds: { images: { min: 2, max: 12 } },
+    })
+    expect(applyChanges(start, parseChanges(['images=4']))).toEqual({
+      formation: { images: 4, mail: 2 },
+      bounds: {},
+    })
+    expect(applyChanges(start, parseChanges(['images=0']))).toEqual({ formation: { mail: 2 }, bounds: {} })
+    expect(usageErrorOf(() => applyChanges(start, parseChanges(['images=+1']))).message).toMatch(
+      /images is automatic \(0\.\.8\)/,
+    )
+    expect(applyChanges(start, parseChanges(['mail=0..3'])).bounds).toEqual({
+      images: { min: 0, max: 8 },
+      mail: { min: 0, max: 3 },
+    })
+  })
+
+  it('writes and reads ranges as pool.yml does', () => {
+    const spec = parseSpec('images=0..8:mail=2')
+    expect(formatFormation(spec.formation, spec.bounds)).toBe('images=0..8:mail=2')
+    expect(formationDocument(spec)).toEqual({ images: '0..8', mail: 2 })
+    expect(validateFormationSpec({ images: '0..8', mail: 2 }, 'pool.yml')).toEqual(spec)
+    expect(sameSpec(spec, parseSpec('images=0..8:mail=2'))).toBe(true)
+    expect(sameSpec(spec, parseSpec('images=0..9:mail=2'))).toBe(false)
+    expect(usageErrorOf(() => validateFormationSpec({ images: '9..1' }, 'pool.yml')).message).toMatch(
+      /MIN <= MAX/,
+    )
+    expect(
+      usageErrorOf(() => validateFormationSpec(JSON.parse('{"__proto__": 1}'), 'pool.yml')).message,
+    ).toMatch(/__proto__/)
   })
 })

@@ -1,10 +1,4 @@
-import {
-  type Formation,
-  applyChanges,
-  formatFormation,
-  parseChanges,
-  sameFormation,
-} from '../state/formation.js'
+import { type Formation, applyChanges, formatFormation, parseChanges, sameSpec } from '../state/formation.js'
 import { LogReader, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
 import { type PoolConfig, readPool } from '../state/pool-file.js'
@@ -68,8 +62,8 @@ export async function scalePool(
   const changes = parseChanges(specs)
   const paths = ensureStateDir(dir)
   const { after, changed } = await updatePool(paths, (pool) => {
-    const formation = applyChanges(pool.formation, changes)
-    return sameFormation(formation, pool.formation) ? undefined : { ...pool, formation }
+    const spec = applyChanges(pool, changes)
+    return sameSpec(spec, pool) ? undefined : { ...pool, ...spec }
   })
   if (!changed) return { kind: 'unchanged', pool: after }
   return applyToMaster(
@@ -77,7 +71,7 @@ export async function scalePool(
     after,
     options,
     print,
-    `scaling to ${formatFormation(after.formation) || 'no workers'}`,
+    `scaling to ${formatFormation(after.formation, after.bounds) || 'no workers'}`,
     (status) => formationApplied(status, after.generation),
   )
 }

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { EXIT_FAILURE, RpdError, usageError } from '../errors.js'
-import { type Formation, parseFormation } from '../state/formation.js'
+import { type FormationSpec, formatRange, parseSpec } from '../state/formation.js'
 import { launchMaster } from './daemon.js'
 import { LogReader, follow, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
@@ -33,15 +33,15 @@ export interface StartOptions {
 }
 
 // Formation from the arguments, else WORKERS, else the saved pool.yml, else resque-pool.yml.
-function chooseFormation(options: StartOptions, saved: PoolConfig | undefined, print: Print): Formation {
+function chooseFormation(options: StartOptions, saved: PoolConfig | undefined, print: Print): FormationSpec {
   const env = options.env ?? process.env
-  if (options.specs && options.specs.length) return parseFormation(options.specs)
-  if (env.WORKERS) return parseFormation([env.WORKERS])
-  if (saved) return saved.formation
+  if (options.specs && options.specs.length) return parseSpec(options.specs)
+  if (env.WORKERS) return parseSpec([env.WORKERS])
+  if (saved) return { formation: saved.formation, bounds: saved.bounds }
   const fromFile = readResquePoolConfig(options.cwd ?? process.cwd(), env)
   if (fromFile) {
     print(`formation from ${fromFile.file}`)
-    return fromFile.formation
+    return { formation: fromFile.formation, bounds: {} }
   }
   throw usageError(
     'no workers given: pass QUEUE=COUNT arguments (e.g. rpd start foo=2 bar=1) or set WORKERS=foo=2:bar=1',
@@ -52,17 +52,17 @@ function choosePool(options: StartOptions, saved: PoolConfig | undefined, print:
   const env = options.env ?? process.env
   const cwd = options.cwd ?? process.cwd()
   const base = saved ?? defaultPool(cwd)
-  const formation = chooseFormation(options, saved, print)
+  const spec = chooseFormation(options, saved, print)
   const jobs = options.jobs ? path.resolve(cwd, options.jobs) : undefined
   const command = jobs
     ? undefined
     : options.command || env.RPD_COMMAND || (options.jobs ? undefined : base.command)
   const pool: PoolConfig = {
     ...base,
-    formation,
+    ...spec,
     command,
     jobs: command ? undefined : (jobs ?? base.jobs),
-    redis: options.redis ?? (jobs ? env.REDIS_URL : undefined) ?? base.redis,
+    redis: options.redis ?? env.REDIS_URL ?? base.redis,
     namespace: options.namespace ?? base.namespace,
     stopSignal: options.stopSignal ? parseSignal(options.stopSignal) : base.stopSignal,
     app: options.app ?? (saved ? base.app : path.basename(cwd)),
@@ -73,7 +73,17 @@ function choosePool(options: StartOptions, saved: PoolConfig | undefined, print:
       "no worker command: pass --command 'bundle exec rake resque:work' (or set RPD_COMMAND), or --jobs ./jobs.js for the built-in worker",
     )
   if (pool.jobs && !pool.redis) pool.redis = 'redis://127.0.0.1:6379'
+  requireRedisForRanges(pool)
   return pool
+}
+
+// Automatic groups are sized from what Resque's Redis says: a pool that knows no Redis cannot have them.
+export function requireRedisForRanges(pool: PoolConfig): void {
+  const automatic = Object.keys(pool.bounds)
+  if (automatic.length && !pool.redis)
+    throw usageError(
+      `${automatic[0]}=${formatRange(pool.bounds[automatic[0]])} is automatic, which needs the pool's Redis: pass --redis redis://HOST:6379 or set REDIS_URL`,
+    )
 }
 
 // Waits for the new master to write master.pid, or to die trying.
@@ -127,7 +137,7 @@ export interface StartResult {
 // until every worker has started.
 export async function startPool(dir: string, options: StartOptions, print: Print): Promise<StartResult> {
   // Bad input is refused before anything is created or looked up.
-  if (options.specs?.length) parseFormation(options.specs)
+  if (options.specs?.length) parseSpec(options.specs)
   if (options.stopSignal) parseSignal(options.stopSignal)
   const paths = ensureStateDir(dir)
   const since = Date.now()

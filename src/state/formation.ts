@@ -3,12 +3,28 @@ import { specError } from '../errors.js'
 // queue group -> worker count, in the order groups were first named.
 export type Formation = Record<string, number>
 
-// A change to one group: set to a count, or adjust by a delta (scale's foo=+2 / foo=-1).
-export type FormationChange = { group: string; set: number } | { group: string; delta: number }
+// An automatic group's bounds (`images=0..8`): the pool sizes it from its queues within them.
+export interface Range {
+  min: number
+  max: number
+}
+export type Bounds = Record<string, Range>
+
+// What a spec asks for: a count per group (an automatic group's count is its minimum, kept even at 0)
+// and the bounds of the automatic groups.
+export interface FormationSpec {
+  formation: Formation
+  bounds: Bounds
+}
+
+// A change to one group: set to a count, adjust by a delta (scale's foo=+2 / foo=-1), or make automatic.
+export type FormationChange =
+  { group: string; set: number } | { group: string; delta: number } | { group: string; range: Range }
 
 export const MAX_WORKERS_PER_GROUP = 1000
 const COUNT = /^\d+$/
 const DELTA = /^[+-]\d+$/
+const RANGE = /^(\d+)\.\.(\d+)$/
 // Printable, and none of: whitespace, ',', '=', ':' (they separate tokens), control or non-UTF-8 bytes.
 const BAD_QUEUE_CHAR = /[\s,=:\p{Cc}\p{Cf}\p{Co}\p{Cn}\uFFFD]/u
 const MAX_TOKEN_SHOWN = 60
@@ -64,17 +80,41 @@ function tokensOf(specs: readonly string[]): string[] {
   return tokens
 }
 
-// Parses a spec (`foo=2:bar=2:baz,quux=5:*=1`, or the same as separate arguments); a later entry wins.
-export function parseFormation(specs: string | readonly string[]): Formation {
-  const formation: Formation = {}
-  for (const token of tokensOf(typeof specs === 'string' ? [specs] : specs)) {
-    const [group, count] = splitToken(token)
-    formation[group] = parseCount(count, token)
-  }
-  return formation
+// `2..12`: an automatic group's bounds, the minimum at most the maximum, the maximum at least 1.
+export function parseRange(text: string, token: string = text): Range | undefined {
+  const match = RANGE.exec(text)
+  if (!match) return undefined
+  const min = parseCount(match[1], token)
+  const max = parseCount(match[2], token)
+  if (min > max)
+    throw specError(
+      `bad range ${showToken(text)} in ${showToken(token)}: write MIN..MAX with MIN <= MAX, e.g. 0..8`,
+    )
+  if (max === 0)
+    throw specError(`bad range ${showToken(text)} in ${showToken(token)}: the maximum must be at least 1`)
+  return { min, max }
 }
 
-// Parses scale's changes: `foo=4` sets, `foo=+2` / `foo=-1` adjust.
+// Parses a spec (`foo=2:bar=2:baz,quux=5:*=1`, `images=0..8`, or the same as separate arguments); a later
+// entry wins.
+export function parseSpec(specs: string | readonly string[]): FormationSpec {
+  const spec: FormationSpec = { formation: {}, bounds: {} }
+  for (const token of tokensOf(typeof specs === 'string' ? [specs] : specs)) {
+    const [group, value] = splitToken(token)
+    const range = parseRange(value, token)
+    if (range) spec.bounds[group] = range
+    else delete spec.bounds[group]
+    spec.formation[group] = range ? range.min : parseCount(value, token)
+  }
+  return spec
+}
+
+// The counts of a spec; an automatic group counts as its minimum (parseSpec keeps its bounds).
+export function parseFormation(specs: string | readonly string[]): Formation {
+  return parseSpec(specs).formation
+}
+
+// Parses scale's changes: `foo=4` sets, `foo=+2` / `foo=-1` adjust, `foo=2..12` makes it automatic.
 export function parseChanges(specs: readonly string[]): FormationChange[] {
   return tokensOf(specs).map((token) => {
     const [group, value] = splitToken(token)
@@ -82,36 +122,64 @@ export function parseChanges(specs: readonly string[]): FormationChange[] {
       const delta = parseCount(value.slice(1), token)
       return { group, delta: value[0] === '-' ? -delta : delta }
     }
-    return { group, set: parseCount(value, token) }
+    const range = parseRange(value, token)
+    return range ? { group, range } : { group, set: parseCount(value, token) }
   })
 }
 
-// Applies changes to a formation; a group that reaches 0 is removed. Returns a new formation.
-export function applyChanges(formation: Formation, changes: readonly FormationChange[]): Formation {
-  const next: Formation = { ...formation }
+// Applies changes; a manual group that reaches 0 is removed, an automatic one stays with its bounds.
+// A count makes an automatic group manual again. Returns a new spec.
+export function applyChanges(spec: FormationSpec, changes: readonly FormationChange[]): FormationSpec {
+  const formation: Formation = { ...spec.formation }
+  const bounds: Bounds = { ...spec.bounds }
   for (const change of changes) {
-    const count = 'set' in change ? change.set : Math.max(0, (next[change.group] ?? 0) + change.delta)
+    const { group } = change
+    if ('range' in change) {
+      formation[group] = change.range.min
+      bounds[group] = change.range
+      continue
+    }
+    if ('delta' in change && bounds[group])
+      throw specError(
+        `${group} is automatic (${formatRange(bounds[group])}): scale it to a count (${group}=4) or to new bounds (${group}=2..12)`,
+      )
+    const count = 'set' in change ? change.set : Math.max(0, (formation[group] ?? 0) + change.delta)
     if (count > MAX_WORKERS_PER_GROUP)
       throw specError(
-        `${change.group} would have ${count} workers, over the limit of ${MAX_WORKERS_PER_GROUP} per group`,
+        `${group} would have ${count} workers, over the limit of ${MAX_WORKERS_PER_GROUP} per group`,
       )
-    if (count === 0) delete next[change.group]
-    else next[change.group] = count
+    delete bounds[group]
+    if (count === 0) delete formation[group]
+    else formation[group] = count
   }
-  return next
+  return { formation, bounds }
 }
 
-// Checks a formation read from a file (pool.yml, resque-pool.yml): every group valid, every count in range.
-export function validateFormation(value: unknown, where: string): Formation {
-  if (value === null || value === undefined) return {}
+export function formatRange(range: Range): string {
+  return `${range.min}..${range.max}`
+}
+
+// Checks a formation read from a file (pool.yml, resque-pool.yml): every group valid, every count in range;
+// an automatic group is written as its range, `images: 0..8`.
+export function validateFormationSpec(value: unknown, where: string): FormationSpec {
+  if (value === null || value === undefined) return { formation: {}, bounds: {} }
   if (typeof value !== 'object' || Array.isArray(value))
     throw specError(`${where}: the formation must be a mapping of queue group to worker count`)
   const formation: Formation = {}
+  const bounds: Bounds = {}
   for (const [group, count] of Object.entries(value)) {
     try {
       validateGroup(group)
     } catch (error) {
       throw specError(`${where}: ${(error as Error).message}`)
+    }
+    if (group === '__proto__' || group === 'constructor' || group === 'prototype')
+      throw specError(`${where}: ${showToken(group)} cannot be a queue group name`)
+    const range = typeof count === 'string' ? parseRange(count.trim(), `${group}: ${count}`) : undefined
+    if (range) {
+      bounds[group] = range
+      formation[group] = range.min
+      continue
     }
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_WORKERS_PER_GROUP)
       throw specError(
@@ -119,7 +187,11 @@ export function validateFormation(value: unknown, where: string): Formation {
       )
     if (count > 0) formation[group] = count
   }
-  return formation
+  return { formation, bounds }
+}
+
+export function validateFormation(value: unknown, where: string): Formation {
+  return validateFormationSpec(value, where).formation
 }
 
 export function sameFormation(a: Formation, b: Formation): boolean {
@@ -127,9 +199,28 @@ export function sameFormation(a: Formation, b: Formation): boolean {
   return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key])
 }
 
-// The WORKERS form of a formation: foo=2:bar=2.
-export function formatFormation(formation: Formation): string {
+export function sameSpec(a: FormationSpec, b: FormationSpec): boolean {
+  const ranges = (bounds: Bounds) =>
+    Object.fromEntries(Object.entries(bounds).map(([group, range]) => [group, formatRange(range)]))
+  return (
+    sameFormation(a.formation, b.formation) &&
+    JSON.stringify(ranges(a.bounds)) === JSON.stringify(ranges(b.bounds))
+  )
+}
+
+// The WORKERS form of a formation: foo=2:bar=2, an automatic group as its range (images=0..8).
+export function formatFormation(formation: Formation, bounds: Bounds = {}): string {
   return Object.entries(formation)
-    .map(([group, count]) => `${group}=${count}`)
+    .map(([group, count]) => `${group}=${bounds[group] ? formatRange(bounds[group]) : count}`)
     .join(':')
+}
+
+// The formation as pool.yml and resque-pool.yml write it: counts, and an automatic group's range as text.
+export function formationDocument(spec: FormationSpec): Record<string, number | string> {
+  return Object.fromEntries(
+    Object.entries(spec.formation).map(([group, count]) => [
+      group,
+      spec.bounds[group] ? formatRange(spec.bounds[group]) : count,
+    ]),
+  )
 }

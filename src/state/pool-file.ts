@@ -2,7 +2,13 @@ import path from 'node:path'
 import YAML from 'yaml'
 import { writeFileAtomic, readFileIfExists } from './atomic-file.js'
 import { RpdError, usageError, errorMessage } from '../errors.js'
-import { type Formation, validateFormation, validateGroup } from './formation.js'
+import {
+  type Bounds,
+  type Formation,
+  formationDocument,
+  validateFormationSpec,
+  validateGroup,
+} from './formation.js'
 import { parseSignal } from '../proc/signals.js'
 import type { StatePaths } from './state-dir.js'
 
@@ -20,6 +26,35 @@ export interface PoolConfig {
   cwd: string
   // Bumped per group by `rpd restart`: workers spawned under an older epoch are replaced.
   restartEpochs: Record<string, number>
+  // Automatic groups (`images=0..8`): their bounds; formation holds their minimum.
+  bounds: Bounds
+  autoscale: AutoscaleConfig
+}
+
+// How automatic groups are sized (`rpd autoscale`): pool-wide knobs, and per group where set.
+export interface AutoscaleKnobs {
+  // Seconds a job may wait in the queue before it starts.
+  targetLatency?: number
+  // Seconds the recommendation must stay lower before a group shrinks.
+  downAfter?: number
+}
+
+export interface AutoscaleConfig extends AutoscaleKnobs {
+  // Decide and log, but change no count.
+  dryRun?: boolean
+  groups?: Record<string, AutoscaleKnobs>
+}
+
+export const DEFAULT_TARGET_LATENCY_S = 30
+export const DEFAULT_DOWN_AFTER_S = 120
+
+// The knobs in force for one group: its own, else the pool's, else the defaults.
+export function autoscaleKnobs(pool: PoolConfig, group: string): Required<AutoscaleKnobs> {
+  const own = pool.autoscale.groups?.[group] ?? {}
+  return {
+    targetLatency: own.targetLatency ?? pool.autoscale.targetLatency ?? DEFAULT_TARGET_LATENCY_S,
+    downAfter: own.downAfter ?? pool.autoscale.downAfter ?? DEFAULT_DOWN_AFTER_S,
+  }
 }
 
 export const DEFAULT_STOP_SIGNAL = 'SIGQUIT'
@@ -32,6 +67,8 @@ export function defaultPool(cwd: string = process.cwd()): PoolConfig {
     app: path.basename(cwd) || 'rpd',
     cwd,
     restartEpochs: {},
+    bounds: {},
+    autoscale: {},
   }
 }
 
@@ -62,10 +99,13 @@ export function parsePool(text: string, file: string): PoolConfig {
     throw usageError(`${file}: generation must be a whole number`)
   const epochs = validateFormationLike(record.restartEpochs, `${file}: restartEpochs`)
   const stopSignal = optionalString(record, 'stopSignal', file)
+  const spec = validateFormationSpec(record.formation, file)
   return {
     ...base,
     generation,
-    formation: validateFormation(record.formation, file),
+    formation: spec.formation,
+    bounds: spec.bounds,
+    autoscale: parseAutoscale(record.autoscale, `${file}: autoscale`),
     command: optionalString(record, 'command', file),
     jobs: optionalString(record, 'jobs', file),
     redis: optionalString(record, 'redis', file),
@@ -74,6 +114,40 @@ export function parsePool(text: string, file: string): PoolConfig {
     app: optionalString(record, 'app', file) ?? base.app,
     restartEpochs: epochs,
   }
+}
+
+function parseKnobs(value: unknown, where: string): AutoscaleKnobs {
+  if (value === undefined || value === null) return {}
+  if (typeof value !== 'object' || Array.isArray(value)) throw usageError(`${where} must be a mapping`)
+  const record = value as Record<string, unknown>
+  const knobs: AutoscaleKnobs = {}
+  for (const key of ['targetLatency', 'downAfter'] as const) {
+    const n = record[key]
+    if (n === undefined || n === null) continue
+    if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0)
+      throw usageError(`${where}.${key} must be a number of seconds above 0`)
+    knobs[key] = n
+  }
+  return knobs
+}
+
+function parseAutoscale(value: unknown, where: string): AutoscaleConfig {
+  const config: AutoscaleConfig = parseKnobs(value, where)
+  if (value === undefined || value === null) return config
+  const record = value as Record<string, unknown>
+  if (record.dryRun !== undefined && typeof record.dryRun !== 'boolean')
+    throw usageError(`${where}.dryRun must be true or false`)
+  if (record.dryRun) config.dryRun = true
+  if (record.groups !== undefined && record.groups !== null) {
+    if (typeof record.groups !== 'object' || Array.isArray(record.groups))
+      throw usageError(`${where}.groups must be a mapping of queue group to knobs`)
+    config.groups = {}
+    for (const [group, knobs] of Object.entries(record.groups)) {
+      validateGroup(group)
+      config.groups[group] = parseKnobs(knobs, `${where}.groups.${group}`)
+    }
+  }
+  return config
 }
 
 function validateFormationLike(value: unknown, where: string): Record<string, number> {
@@ -90,7 +164,7 @@ function validateFormationLike(value: unknown, where: string): Record<string, nu
 export function formatPool(pool: PoolConfig): string {
   const doc: Record<string, unknown> = {
     generation: pool.generation,
-    formation: pool.formation,
+    formation: formationDocument(pool),
     command: pool.command,
     jobs: pool.jobs,
     redis: pool.redis,
@@ -99,6 +173,7 @@ export function formatPool(pool: PoolConfig): string {
     app: pool.app,
     cwd: pool.cwd,
     restartEpochs: pool.restartEpochs,
+    autoscale: Object.keys(pool.autoscale).length ? pool.autoscale : undefined,
   }
   for (const key of Object.keys(doc)) if (doc[key] === undefined) delete doc[key]
   return YAML.stringify(doc)
