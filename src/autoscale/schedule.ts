@@ -152,17 +152,19 @@ function formatMinutes(minutes: number): string {
   return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`
 }
 
+// Days in week order from Monday, runs of three or more as ranges: mon-fri, sat,sun, mon,wed-fri.
 function formatDays(days: number[]): string {
+  const order = [...days].sort((a, b) => ((a + 6) % 7) - ((b + 6) % 7))
   const parts: string[] = []
-  for (let i = 0; i < days.length;) {
+  for (let i = 0; i < order.length;) {
     let j = i
-    while (j + 1 < days.length && days[j + 1] === days[j]! + 1) j++
+    while (j + 1 < order.length && order[j + 1] === (order[j]! + 1) % 7 && order[j + 1] !== 1) j++
     parts.push(
       j - i >= 2
-        ? `${DAY_NAMES[days[i]!]}-${DAY_NAMES[days[j]!]}`
-        : days
+        ? `${DAY_NAMES[order[i]!]}-${DAY_NAMES[order[j]!]}`
+        : order
             .slice(i, j + 1)
-            .map((d) => DAY_NAMES[d])
+            .map((day) => DAY_NAMES[day])
             .join(','),
     )
     i = j + 1
@@ -290,11 +292,13 @@ export function activeOverrides(
   const wall = wallClockOf(now, timeZone)
   // Yesterday's runs may wrap into today; every day list starts a run within the next 7 days.
   const runs = windows.flatMap((window, index) => occurrencesOf(window, index, wall, -1, 8, timeZone))
+  // Runs starting after day 8 are not listed, so the set is known only up to day 9's midnight.
+  const known = instantOfWallClock(Math.floor(wall / DAY_MS) * DAY_MS + 9 * DAY_MS, timeZone)
   const active = activeAt(runs, now)
   const overrides: Record<string, string> = {}
   for (const index of active) Object.assign(overrides, windows[index]!.entries)
   const edges = [...new Set(runs.flatMap((run) => [run.from, run.to]))]
-    .filter((edge) => edge > now)
+    .filter((edge) => edge > now && edge < known)
     .sort((a, b) => a - b)
   const key = active.join(',')
   const nextChangeAt = edges.find((edge) => activeAt(runs, edge).join(',') !== key) ?? null
