@@ -27,7 +27,7 @@ const BAD_GROUP_CHAR = /[\s=:\p{Cc}\p{Cf}]/u
 const MINUTE_MS = 60_000
 const DAY_MS = 86_400_000
 // Wider than any zone's offset, so both sides of a transition near a wall time are seen.
-const OFFSET_SPAN_MS = 14 * 3_600_000
+const OFFSET_SPAN_MS = 15 * 3_600_000
 const MAX_TOKEN_SHOWN = 40
 
 function show(token: string): string {
@@ -224,16 +224,31 @@ function wallClockOf(instant: number, timeZone: string): number {
   )
 }
 
+// Window edges repeat from one call to the next: remembering them keeps a call per second cheap.
+const instants = new Map<string, number>()
+const MAX_INSTANTS_KEPT = 4096
+
 // The first instant whose wall clock reads `wall` or later: a time skipped by a spring-forward starts at the
 // jump; a time repeated by a fall-back is its first occurrence.
 function instantOfWallClock(wall: number, timeZone: string): number {
+  const key = `${timeZone} ${wall}`
+  let instant = instants.get(key)
+  if (instant === undefined) {
+    if (instants.size >= MAX_INSTANTS_KEPT) instants.clear()
+    instant = findInstantOfWallClock(wall, timeZone)
+    instants.set(key, instant)
+  }
+  return instant
+}
+
+function findInstantOfWallClock(wall: number, timeZone: string): number {
   const found: number[] = []
   for (const probe of [wall - OFFSET_SPAN_MS, wall + OFFSET_SPAN_MS]) {
     const candidate = wall - (wallClockOf(probe, timeZone) - probe)
     if (wallClockOf(candidate, timeZone) === wall) found.push(candidate)
   }
   if (found.length > 0) return Math.min(...found)
-  // In a gap: search the minute the wall clock first reaches `wall` between the two offsets' readings.
+  // In a gap: search for the instant the wall clock jumps past `wall`.
   let low = wall - OFFSET_SPAN_MS
   let high = wall + OFFSET_SPAN_MS
   while (high - low > 1) {
