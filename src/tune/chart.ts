@@ -45,7 +45,7 @@ export function renderChart(
   const column = (n: number) => Math.round(((n - xLo) / (xHi - xLo)) * (plotWidth - 1))
   const row = (y: number) => Math.min(height - 1, Math.max(0, Math.round((1 - y / yTop) * (height - 1))))
   const labels = new Array<string>(height).fill('')
-  for (const t of yTicks) labels[row(t)] = formatRate(t)
+  for (const t of yTicks) labels[row(t)] = formatTick(t, yTicks[1])
   if (model) {
     for (let c = 0; c < plotWidth; c++) {
       grid[row(predictThroughput(model, xLo + (c / (plotWidth - 1)) * (xHi - xLo)))][c] = MARK_MODEL
@@ -104,7 +104,7 @@ export function renderTable(probes: readonly ChartProbe[], best: number): string
 
 const SVG_WIDTH = 640
 const SVG_HEIGHT = 400
-const MARGIN = { left: 64, right: 24, top: 44, bottom: 60 }
+const MARGIN = { left: 64, right: 32, top: 44, bottom: 60 }
 
 export function renderSvg(probes: readonly ChartProbe[], best: number, model?: ChartModel): string {
   const plotW = SVG_WIDTH - MARGIN.left - MARGIN.right
@@ -133,7 +133,7 @@ export function renderSvg(probes: readonly ChartProbe[], best: number, model?: C
       `<line x1="${MARGIN.left}" y1="${f(sy(t))}" x2="${MARGIN.left + plotW}" y2="${f(sy(t))}" stroke="#e5e5e5"/>`,
     )
     add(
-      `<text x="${MARGIN.left - 8}" y="${f(sy(t) + 4)}" text-anchor="end">${escapeXml(formatRate(t))}</text>`,
+      `<text x="${MARGIN.left - 8}" y="${f(sy(t) + 4)}" text-anchor="end">${formatTick(t, yTicks[1])}</text>`,
     )
   }
   for (const t of xTicks) {
@@ -301,6 +301,10 @@ function niceTicks(max: number, count: number, integer: boolean): number[] {
     if (t >= max - 1e-9 && i > 0) break
   }
   return ticks
+}
+
+function formatTick(value: number, step: number): string {
+  return value.toFixed(Math.max(0, -Math.floor(Math.log10(step))))
 }
 
 function formatRate(value: number): string {
