@@ -184,7 +184,9 @@ function pickTowardsPeak(
   const below = [...probed].filter((n) => n < best.workers)
   const above = [...probed].filter((n) => n > best.workers)
   const from = Math.max(state.min, below.length ? Math.max(...below) + 1 : state.min)
-  const to = Math.min(top, above.length ? Math.min(...above) - 1 : top)
+  // Halfway to a tripped count at most: the model knows throughput, not load or memory.
+  const underLimit = state.limit === Infinity ? top : Math.floor((best.workers + state.limit) / 2)
+  const to = Math.min(top, underLimit, above.length ? Math.min(...above) - 1 : top)
   let pick: number | undefined
   let pickRate = predictThroughput(model, best.workers) * (1 + state.minGain)
   for (let n = from; n <= to; n++) {
