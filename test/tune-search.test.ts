@@ -35,6 +35,10 @@ const curves: Record<string, Curve> = {
   'sleep-bound': (n) => 10 * n,
   // Three permits: a fourth worker only waits, and polling for a permit costs a little.
   semaphore: (n) => 20 * Math.min(n, 3) * (1 - 0.015 * Math.max(0, n - 3)),
+  'semaphore-flat': (n) => 20 * Math.min(n, 3),
+  'cpu-bound-flat': (n) => 100 * Math.min(n, 2),
+  // Throughput that rises, then collapses as workers thrash a shared cache.
+  thrashing: (n) => predictThroughput({ x1: 50, alpha: 0.02, beta: 0.08 }, n),
 }
 
 type Run = { done: SearchDone; state: SearchState; counts: number[] }
@@ -175,7 +179,10 @@ describe('the answer', () => {
   })
 
   it('for a semaphore with three permits is three', () => {
-    for (const max of [8, 16, 32]) expect(runSearch(curves.semaphore, { min: 1, max }).done.best).toBe(3)
+    for (const max of [8, 16, 32]) {
+      expect(runSearch(curves.semaphore, { min: 1, max }).done.best).toBe(3)
+      expect(runSearch(curves['semaphore-flat'], { min: 1, max }).done.best).toBe(3)
+    }
   })
 
   it('with noise stays within one worker or 5 % of the sweep on every seed', () => {
