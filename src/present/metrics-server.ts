@@ -31,6 +31,7 @@ export function parseListen(text: string): ListenAddress {
   const input = text.trim()
   const fail = (why: string) => new ListenAddressError(`metrics address "${text}": ${why}`)
   if (input === '') throw fail(EXAMPLE)
+  if (input.includes('/')) throw fail('give HOST:PORT only, without http:// or a path (it serves /metrics)')
   let host: string
   let portText: string
   if (input.startsWith('[')) {
