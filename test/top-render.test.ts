@@ -348,9 +348,11 @@ describe('terminal', () => {
   ])('useColour(%j, %j) = %s', (stream, env, colour) => expect(useColour(stream, env)).toBe(colour))
 
   it('redraws every line in place, clearing leftovers but not the last cell of a full line', () => {
-    expect(formatFrame(['ab', 'abcd', ''], 4)).toBe('\x1b[1;1Hab\x1b[K\x1b[2;1Habcd\x1b[3;1H\x1b[K\x1b[J')
+    expect(formatFrame(['ab', 'abcd', ''], 4)).toBe('\x1b[1;1Hab\x1b[K\x1b[2;1Habcd\x1b[3;1H\x1b[J')
+    expect(formatFrame(['abcd', 'ab'], 4)).toBe('\x1b[1;1Habcd\x1b[2;1Hab\x1b[J')
+    expect(formatFrame(['ab', 'abcd'], 4)).toBe('\x1b[1;1Hab\x1b[K\x1b[2;1H\x1b[Jabcd')
     expect(formatFrame([], 4)).toBe('\x1b[H\x1b[J')
-    expect(formatFrame(['\x1b[1mab\x1b[0m'], 2)).toBe('\x1b[1;1H\x1b[1mab\x1b[0m\x1b[J')
+    expect(formatFrame(['\x1b[1mab\x1b[0m'], 2)).toBe('\x1b[1;1H\x1b[J\x1b[1mab\x1b[0m')
   })
 
   it.each([

@@ -48,15 +48,20 @@ export function leaveFullScreen(stream: WritableText): void {
 }
 
 // One frame as a single write: each line placed by absolute position (raw mode turns off the tty's
-// newline translation) and cleared to its end; whatever is below the last line is cleared too. A line
-// that fills the width is not followed by clear-to-end, which would erase its last cell.
+// newline translation) and cleared to its end, and whatever is below the last line cleared too. After a
+// line that fills the width the cursor sits on its last cell, where clearing would erase that cell: such a
+// line gets no clear-to-end, and as the last line it has the rows below cleared before it is written.
 export function formatFrame(lines: readonly string[], columns: number): string {
+  if (lines.length === 0) return CURSOR_HOME + CLEAR_TO_SCREEN_END
   let out = ''
   lines.forEach((line, index) => {
     const full = displayWidth(stripAnsi(line)) >= columns
-    out += `\x1b[${index + 1};1H${line}${full ? '' : CLEAR_TO_LINE_END}`
+    const last = index === lines.length - 1
+    const at = `\x1b[${index + 1};1H`
+    if (!last) out += at + line + (full ? '' : CLEAR_TO_LINE_END)
+    else out += full ? at + CLEAR_TO_SCREEN_END + line : at + line + CLEAR_TO_SCREEN_END
   })
-  return (out || CURSOR_HOME) + CLEAR_TO_SCREEN_END
+  return out
 }
 
 // Control characters (a newline in a queue name) would break the frame: show them as `?`.
