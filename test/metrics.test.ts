@@ -1,4 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   type MetricsSnapshot,
@@ -7,6 +10,7 @@ import {
   escapeLabelValue,
   renderMetrics,
 } from '../src/present/metrics.js'
+import { ROOT } from './helpers/cli.js'
 
 const PROMTOOL = process.env.PROMTOOL ?? 'promtool'
 
@@ -310,6 +314,24 @@ describe('escapeLabelValue', () => {
 })
 
 describe('promtool', () => {
+  it('accepts the scrape config of docs/observability.md', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs/observability.md'), 'utf8')
+    const config = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((m) => m[1])
+      .find((y) => y.includes('scrape_configs'))
+    expect(config).toBeDefined()
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rpd-prom-'))
+    try {
+      const file = path.join(dir, 'prometheus.yml')
+      fs.writeFileSync(file, config!)
+      const run = spawnSync(PROMTOOL, ['check', 'config', file], { encoding: 'utf8' })
+      expect(run.error).toBeUndefined()
+      expect(run.status, `${run.stdout}${run.stderr}`).toBe(0)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('is installed (CI installs Debian prometheus)', () => {
     expect(execFileSync(PROMTOOL, ['--version'], { encoding: 'utf8' })).toMatch(/promtool/)
   })
