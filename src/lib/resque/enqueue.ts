@@ -82,10 +82,21 @@ function checkRequest(request: EnqueueRequest): number {
   return count
 }
 
+// An argument's JSON text in the payload: as typed when it is JSON, so `2.0` stays a Float and
+// `12345678901234567890` an exact Integer for Ruby (a round trip through a JS number would make them 2 and 1.2e19).
+export function encodeJobArg(text: string): string {
+  try {
+    JSON.parse(text)
+    return text.trim()
+  } catch {
+    return JSON.stringify(text)
+  }
+}
+
 // Pushes a job as Ruby Resque's Resque.push does: SADD resque:queues, RPUSH resque:queue:NAME {"class","args"}.
 export async function enqueueJobs(request: EnqueueRequest): Promise<EnqueueResult> {
   const count = checkRequest(request)
-  const job = JSON.stringify({ class: request.className, args: request.args.map(parseJobArg) })
+  const job = `{"class":${JSON.stringify(request.className)},"args":[${request.args.map(encodeJobArg).join(',')}]}`
   const keys = new ResqueKeys(request.namespace)
   const redis = await connectOnce(request.url)
   try {
