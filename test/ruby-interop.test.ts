@@ -76,7 +76,7 @@ describeRuby('Ruby Resque and rpd on one Redis', (ruby) => {
   it("Ruby's Resque.enqueue -> rpd's worker: the job sees exactly the arguments Ruby sent", async () => {
     const dir = newStateDir()
     const s = await startBuiltin(dir, ['foo=1'])
-    await run('ruby', [rubyScript('enqueue.rb')], { env: rubyEnv() })
+    await run('ruby', [rubyScript('enqueue.rb')], { env: rubyEnv(), timeout: 30_000 })
     const [job] = await waitFor(async () => {
       const entries = await seen()
       return entries.length ? entries : undefined
@@ -153,7 +153,7 @@ describeRuby('Ruby Resque and rpd on one Redis', (ruby) => {
     await redis.set(`resque:worker:${dead}`, JSON.stringify(job))
     // rpd's workers took Ruby's pruning lock when they started; a Ruby worker starting a minute later finds it free.
     await redis.del('resque:pruning_dead_workers_in_progress')
-    const { stdout } = await run('ruby', [rubyScript('prune.rb')], { env: rubyEnv() })
+    const { stdout } = await run('ruby', [rubyScript('prune.rb')], { env: rubyEnv(), timeout: 30_000 })
     expect(stdout.trim().split('\n')).toEqual([...live, elsewhere].sort())
     expect((await redis.smembers('resque:workers')).sort()).toEqual([...live, elsewhere].sort())
     expect(Object.keys(await redis.hgetall('resque:workers:heartbeat')).sort()).toEqual(

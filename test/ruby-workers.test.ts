@@ -51,19 +51,24 @@ describeRuby('Ruby Resque workers under rpd', (ruby) => {
       env: { ...ruby, REDIS_URL: server.url, INTERVAL: '0.1', VERBOSE: '1', ...extraEnv },
     })
     expect(result.exitCode, result.stderr).toBe(0)
-    const count = Number(spec.split('=')[1])
+    return waitReady(dir, Number(spec.split('=')[1]))
+  }
+
+  // Waits until COUNT Ruby workers have registered and each shows the title WANTED gives it (Waiting, by default).
+  function waitReady(dir: string, count: number, wanted = (_pid: number) => 'resque-2.7.0: Waiting for foo') {
     return waitFor(
       async () => {
         const s = await status(dir)
+        const pids = s.workers.map((w) => w.pid)
         const ids = (await redis.smembers('resque:workers')).sort()
         const ready =
-          s.workers.length === count &&
+          pids.length === count &&
           ids.join(' ') ===
-            s.workers
-              .map((w) => workerId(w.pid))
+            pids
+              .map((pid) => workerId(pid))
               .sort()
               .join(' ') &&
-          s.workers.every((w) => title(w.pid) === 'resque-2.7.0: Waiting for foo')
+          pids.every((pid) => title(pid) === wanted(pid))
         return ready ? s : undefined
       },
       'the Ruby workers to register and wait',
@@ -73,21 +78,32 @@ describeRuby('Ruby Resque workers under rpd', (ruby) => {
 
   it('scale-down reads busy/idle from the Ruby titles: the idle worker stops, the busy one keeps its job', async () => {
     const dir = newStateDir()
-    const s = await startRuby(dir, 'foo=2')
+    const old = (await startRuby(dir, 'foo=1')).workers[0].pid
+    // Hold the older worker off the queue, so the job goes to the younger: youngest-first alone would stop the busy one.
+    process.kill(old, 'SIGUSR2')
+    await waitFor(() => title(old) === 'resque-2.7.0: Paused', 'the older worker to pause')
+    expect((await rpd(['scale', 'foo=2', '--state-dir', dir])).exitCode).toBe(0)
+    const two = await waitReady(
+      dir,
+      2,
+      (pid) => `resque-2.7.0: ${pid === old ? 'Paused' : 'Waiting for foo'}`,
+    )
+    const young = two.workers.map((w) => w.pid).find((pid) => pid !== old)!
     await enqueue('Hold', 's1')
-    const { worker: busy } = await startedJob('s1')
-    const idle = s.workers.map((w) => w.pid).find((pid) => pid !== busy)!
-    expect(s.workers.map((w) => w.pid)).toContain(busy)
-    await waitFor(() => title(busy).startsWith('resque-2.7.0: Forked '), 'the Forked title')
+    expect((await startedJob('s1')).worker).toBe(young)
+    process.kill(old, 'SIGCONT')
+    await waitFor(() => title(old) === 'resque-2.7.0: Waiting for foo', 'the older worker to resume')
+    await waitFor(() => title(young).startsWith('resque-2.7.0: Forked '), 'the Forked title')
     const scaled = await rpd(['scale', 'foo=1', '--state-dir', dir])
     expect(scaled.exitCode).toBe(0)
-    await waitFor(() => !alive(idle), 'the idle Ruby worker to exit')
+    await waitFor(() => !alive(old), 'the idle Ruby worker to exit')
     const after = await status(dir)
-    expect(after.workers.map((w) => w.pid)).toEqual([busy])
-    expect(logOf(dir)).toContain(`scale: stopping worker[${idle}] queues: foo (QUIT)`)
-    expect(await redis.smembers('resque:workers')).toEqual([workerId(busy)])
+    expect(after.workers.map((w) => w.pid)).toEqual([young])
+    expect(logOf(dir)).toContain(`scale: stopping worker[${old}] queues: foo (QUIT)`)
+    expect(await redis.smembers('resque:workers')).toEqual([workerId(young)])
     await redis.set('test:release:s1', '1')
     await waitFor(async () => (await tags('test:done')).includes('s1'), 'the busy job to finish')
+    expect(alive(young)).toBe(true)
     expect(await redis.llen('resque:failed')).toBe(0)
   })
 
