@@ -51,7 +51,7 @@ describe('rpd enqueue', () => {
     )
     expect(await redis.smembers('resque:queues')).toEqual(['mail'])
     expect(await redis.lrange('resque:queue:mail', 0, -1)).toEqual([
-      '{"class":"Mailer::Deliver","args":[3,"x",{"a":1},"q",true,null,1000]}',
+      '{"class":"Mailer::Deliver","args":[3,"x",{"a":1},"q",true,null,1e3]}',
     ])
   })
 

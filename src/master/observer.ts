@@ -5,9 +5,7 @@ import type { GroupReading, QueueSampler, SampleTarget } from '../resque/sample-
 // How often the master samples its queues for automatic groups.
 export const SAMPLE_INTERVAL_MS = 1_000
 
-export type Observation =
-  | { at: number; readings: Map<string, GroupReading> }
-  | { at: number; error: string }
+export type Observation = { at: number; readings: Map<string, GroupReading> } | { at: number; error: string }
 
 // Samples Resque's Redis on its own timer and posts what it read to the master's loop; it decides nothing
 // and touches no master state. ioredis is loaded only for pools that sample.

@@ -5,6 +5,7 @@ import { inspectStateDir, statePaths } from '../state/state-dir.js'
 import { DEFAULT_NAMESPACE, ResqueKeys } from './keys.js'
 import { connectOnce } from './redis-client.js'
 import { DEFAULT_REDIS_URL, checkRedisUrl } from './redis-url.js'
+import { stringifyJobJson } from './job-json.js'
 
 export const MAX_ENQUEUE_COUNT = 1_000_000
 // Values per RPUSH inside the one pipeline, so a big --count never builds one huge command.
@@ -18,8 +19,10 @@ export interface RedisTarget {
 export interface EnqueueRequest extends RedisTarget {
   queue: string
   className: string
-  // The job's arguments, as JSON values (the CLI turns what was typed into them with parseJobArg).
+  // The job's arguments as values (bigints for integers past 2^53)...
   args: readonly unknown[]
+  // ...or as JSON texts, written exactly as typed (the CLI: encodeJobArg keeps 2.0 a Float for Ruby).
+  rawArgs?: readonly string[]
   count?: number
 }
 
@@ -27,15 +30,6 @@ export interface EnqueueResult extends RedisTarget {
   pushed: number
   // The queue's length right after the push.
   length: number
-}
-
-// `3` is a number, `{"a":1}` an object, `"x"` and `x` both the string x.
-export function parseJobArg(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    return text
-  }
 }
 
 // --redis, else REDIS_URL, else the pool's saved Redis (pool.yml), else the default; the namespace likewise.
@@ -82,10 +76,22 @@ function checkRequest(request: EnqueueRequest): number {
   return count
 }
 
+// An argument's JSON text in the payload: as typed when it is JSON, so `2.0` stays a Float and
+// `12345678901234567890` an exact Integer for Ruby (a round trip through a JS number would make them 2 and 1.2e19).
+export function encodeJobArg(text: string): string {
+  try {
+    JSON.parse(text)
+    return text.trim()
+  } catch {
+    return JSON.stringify(text)
+  }
+}
+
 // Pushes a job as Ruby Resque's Resque.push does: SADD resque:queues, RPUSH resque:queue:NAME {"class","args"}.
 export async function enqueueJobs(request: EnqueueRequest): Promise<EnqueueResult> {
   const count = checkRequest(request)
-  const job = JSON.stringify({ class: request.className, args: request.args })
+  const args = request.rawArgs ? request.rawArgs.join(',') : request.args.map(stringifyJobJson).join(',')
+  const job = `{"class":${JSON.stringify(request.className)},"args":[${args}]}`
   const keys = new ResqueKeys(request.namespace)
   const redis = await connectOnce(request.url)
   try {

@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { stringifyJobJson } from './job-json.js'
 import { formatFailedAt } from './ruby-time.js'
 
 // A Resque job as it sits in a queue.
@@ -63,7 +64,8 @@ export function formatFailure(options: {
   at?: Date
 }): string {
   const { exception, error, backtrace } = describeError(options.error)
-  return JSON.stringify({
+  // The payload as queued: a big integer in its args keeps every digit, so a retry runs the same job.
+  return stringifyJobJson({
     failed_at: formatFailedAt(options.at),
     payload: options.payload,
     exception,

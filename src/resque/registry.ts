@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import { abandonedJob, formatFailure, type JobPayload } from './failure.js'
+import { parseJobJson, stringifyJobJson } from './job-json.js'
 import type { ResqueKeys } from './keys.js'
 import { formatLocalIso8601, formatUtcIso8601 } from './ruby-time.js'
 
@@ -72,7 +73,7 @@ export class WorkerRegistry {
   }
 
   async restoreWorkingOn(working: WorkingOn): Promise<void> {
-    await this.redis.set(this.keys.worker(this.id), JSON.stringify(working))
+    await this.redis.set(this.keys.worker(this.id), stringifyJobJson(working))
   }
 
   // The end of a job, in one transaction: its failure (if any) and stats, then the worker is idle again.
@@ -130,7 +131,7 @@ export class WorkerRegistry {
 export function parseWorkingOn(text: string | null): WorkingOn | undefined {
   if (!text) return undefined
   try {
-    const value = JSON.parse(text) as WorkingOn
+    const value = parseJobJson(text) as WorkingOn
     return value && typeof value === 'object' && value.payload ? value : undefined
   } catch {
     return undefined

@@ -59,7 +59,8 @@ export class QueueSampler {
     for (const target of targets)
       for (const queue of attributed.get(target.group) ?? [])
         pipeline.llen(this.keys.queue(queue)).lindex(this.keys.queue(queue), 0)
-    for (const target of targets) for (const id of target.workerIds) pipeline.get(this.keys.stat('processed', id))
+    for (const target of targets)
+      for (const id of target.workerIds) pipeline.get(this.keys.stat('processed', id))
     const replies = (await pipeline.exec()) ?? []
     const failed = replies.find(([error]) => error)
     if (failed) throw failed[0]

@@ -4,6 +4,7 @@ import { errorMessage } from '../errors.js'
 import type { WorkerMessage } from '../state/worker-messages.js'
 import { pruneDeadWorkers } from './dead-workers.js'
 import { RubyError, describeError, interruptedJob, unknownJobClass, type JobPayload } from './failure.js'
+import { parseJobJson } from './job-json.js'
 import type { Perform } from './jobs-module.js'
 import { formatWorkerId, parseQueueList, type ResqueKeys } from './keys.js'
 import { setProcline, setStartingTitle } from './process-title.js'
@@ -357,9 +358,10 @@ export class ResqueWorker {
   }
 }
 
+// Ruby's integers have no size limit: one beyond 2^53 reaches the job as a bigint, not a rounded number.
 function parsePayload(text: string): JobPayload | string {
   try {
-    const value = JSON.parse(text) as unknown
+    const value = parseJobJson(text)
     return value && typeof value === 'object' && !Array.isArray(value) ? (value as JobPayload) : text
   } catch {
     return text

@@ -1,4 +1,4 @@
-import { chooseRedisTarget, enqueueJobs, parseJobArg } from '../../resque/enqueue.js'
+import { chooseRedisTarget, encodeJobArg, enqueueJobs } from '../../resque/enqueue.js'
 import { redactUrl } from '../../resque/redis-url.js'
 import { type Action, flagNumber, flagString } from './action.js'
 
@@ -13,7 +13,8 @@ const enqueue: Action = async ({ dir, argv, flags, print }) => {
     ...target,
     queue,
     className,
-    args: args.map(parseJobArg),
+    args: [],
+    rawArgs: args.map(encodeJobArg),
     count: flagNumber(flags, 'count'),
   })
   const jobs = result.pushed === 1 ? `1 ${className} job` : `${result.pushed} ${className} jobs`
