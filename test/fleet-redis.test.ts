@@ -146,9 +146,9 @@ describe('membership', () => {
     const member = await join(memberClient, 'batch', { id: 'quiet', weight: 2 })
     await waitFor(() => watcher.members().some((m) => m.id === 'quiet'), 'watcher to see the member')
     expect(member.reachable()).toBe(true)
-    const lastBeat = (await listMembers(redis, 'batch')).find((m) => m.id === 'quiet')!.beatAt
     // Its connection goes for good: no more beats, no clean leave.
     memberClient.disconnect()
+    const lastBeat = (await listMembers(redis, 'batch')).find((m) => m.id === 'quiet')!.beatAt
     let lastSeen = lastBeat
     await waitFor(
       async () => {
