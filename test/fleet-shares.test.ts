@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { planMember } from '../src/fleet/plan.js'
 import {
   computeShares,
   planTransition,
@@ -333,5 +334,45 @@ describe('membership changes', () => {
     const after = { a: { g: 3 }, b: { g: 2 }, c: { g: 2 } }
     expect(transitionBound('g', 7, before, after)).toBe(11)
     expect(transitionBound('missing', 0, before)).toBe(0)
+  })
+})
+
+describe('planMember', () => {
+  const members = [
+    { id: 'c', weight: 1, running: { images: 2 } },
+    { id: 'a', weight: 1, running: { images: 3 } },
+    { id: 'b', weight: 1, running: { images: 2 } },
+  ]
+
+  it('runs its share when the fleet is settled', () => {
+    const plan = planMember({ selfId: 'a', members, targets: { images: 7 }, running: { images: 3 } })
+    expect(plan).toMatchObject({ inFleet: true, share: { images: 3 }, counts: { images: 3 } })
+    expect(plan.shares).toEqual({ a: { images: 3 }, b: { images: 2 }, c: { images: 2 } })
+  })
+
+  it('keeps what it runs and decides nothing when it is not among the live members', () => {
+    const plan = planMember({
+      selfId: 'cut-off',
+      members,
+      targets: { images: 7 },
+      running: { images: 2, mail: 1 },
+    })
+    expect(plan).toEqual({ inFleet: false, shares: {}, share: {}, counts: { images: 2, mail: 1 } })
+  })
+
+  it('a newcomer waits for the others to shrink before it grows', () => {
+    const joined = [...members, { id: 'd', weight: 1, running: {} }]
+    const first = planMember({ selfId: 'd', members: joined, targets: { images: 7 }, running: {} })
+    expect(first.share).toEqual({ images: 1 })
+    expect(first.counts).toEqual({ images: 0 })
+    const shrunk = joined.map((m) => (m.id === 'a' ? { ...m, running: { images: 2 } } : m))
+    expect(planMember({ selfId: 'd', members: shrunk, targets: { images: 7 }, running: {} }).counts).toEqual({
+      images: 1,
+    })
+  })
+
+  it('stops the workers of a group that left the targets', () => {
+    const plan = planMember({ selfId: 'a', members, targets: {}, running: { images: 3 } })
+    expect(plan.counts).toEqual({ images: 0 })
   })
 })
