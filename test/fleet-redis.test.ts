@@ -22,6 +22,8 @@ import {
   type FleetMembership,
   type MemberRecord,
 } from '../src/fleet/membership.js'
+import { planMember } from '../src/fleet/plan.js'
+import { transitionBound } from '../src/fleet/shares.js'
 import {
   parseFleetSpec,
   readDecisions,
@@ -448,4 +450,90 @@ describe('fleet targets', () => {
     expect(parseFleetEvent('{"no":"type"}')).toBeUndefined()
     expect(parseFleetEvent('{"type":"join","id":"a"}')).toEqual({ type: 'join', id: 'a' })
   })
+})
+
+// A member as a master would drive it, with worker counts standing in for workers: every 100 ms it
+// reads the formation and applies planMember to what it last listed.
+interface SimulatedMember {
+  id: string
+  running: Record<string, number>
+  kill: () => void
+}
+
+async function startSimulatedMember(id: string): Promise<SimulatedMember> {
+  const client = connect()
+  const membership = await joinFleet(client, 'batch', { id })
+  const member: SimulatedMember = { id, running: {}, kill: () => undefined }
+  let alive = true
+  const loop = async () => {
+    while (alive) {
+      try {
+        const formation = await readFleetFormation(client, 'batch')
+        const targets = resolveFleetTargets(formation.groups, await readDecisions(client, 'batch'))
+        const plan = planMember({
+          selfId: id,
+          members: membership.members(),
+          targets,
+          running: member.running,
+        })
+        member.running = plan.counts
+        membership.setRunning(member.running)
+      } catch {
+        // Redis away: keep what runs.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  const done = loop()
+  // SIGKILL stands-in: the loop stops, the connection goes, and its workers go with it.
+  member.kill = () => {
+    alive = false
+    client.disconnect()
+    member.running = {}
+  }
+  cleanups.push(async () => {
+    alive = false
+    await done
+    await membership.leave().catch(() => undefined)
+  })
+  return member
+}
+
+describe('a fleet of members', () => {
+  it('splits 7 as 3/2/2, covers a killed member within 10 s, and stays within the bound as it rejoins', async () => {
+    await updateFleetFormation(redis, 'batch', { images: 7 })
+    const members = [
+      await startSimulatedMember('m1'),
+      await startSimulatedMember('m2'),
+      await startSimulatedMember('m3'),
+    ]
+    const total = (list: SimulatedMember[]) => list.reduce((sum, m) => sum + (m.running.images ?? 0), 0)
+    await waitFor(
+      () => members.map((m) => m.running.images ?? 0).join('/') === '3/2/2',
+      'the fleet to settle at 3/2/2',
+      15_000,
+    )
+    members[0]!.kill()
+    const survivors = members.slice(1)
+    const killedAt = Date.now()
+    await waitFor(() => total(survivors) === 7, 'the survivors to run 7', 10_000)
+    expect(Date.now() - killedAt).toBeLessThan(10_000)
+    expect(survivors.map((m) => m.running.images)).toEqual([4, 3])
+
+    const rejoined = await startSimulatedMember('m1')
+    const fleet = [rejoined, ...survivors]
+    const bound = transitionBound('images', 7, { m1: { images: 3 }, m2: { images: 4 }, m3: { images: 3 } })
+    let peak = 0
+    await waitFor(
+      () => {
+        peak = Math.max(peak, total(fleet))
+        return fleet.map((m) => m.running.images ?? 0).join('/') === '3/2/2'
+      },
+      'the fleet to settle at 3/2/2 again',
+      15_000,
+      100,
+    )
+    expect(peak).toBeLessThanOrEqual(bound)
+    expect(total(fleet)).toBe(7)
+  }, 45_000)
 })
