@@ -120,8 +120,8 @@ export function keepLease(
   let held: Lease | undefined
   let validUntil = 0
   let timer: NodeJS.Timeout | undefined
+  let expiryTimer: NodeJS.Timeout | undefined
   let stopped = false
-  let pass: Promise<void> = Promise.resolve()
 
   const change = (next: Lease | undefined) => {
     if (next?.token === held?.token) return
@@ -134,16 +134,26 @@ export function keepLease(
     return held
   }
 
+  // Reports the loss on time even while a renewal hangs on an unreachable Redis.
+  const holdUntil = (until: number) => {
+    validUntil = until
+    if (expiryTimer) clearTimeout(expiryTimer)
+    expiryTimer = setTimeout(current, Math.max(0, until - now()))
+    expiryTimer.unref()
+  }
+
   const step = async () => {
     const startedAt = now()
     try {
       if (current()) {
-        if (await renewLease(redis, fleet, held!, ttlMs)) validUntil = startedAt + ttlMs
+        if (await renewLease(redis, fleet, held!, ttlMs)) holdUntil(startedAt + ttlMs)
         else change(undefined)
       } else {
         const lease = await acquireLease(redis, fleet, holder, ttlMs)
-        if (lease) {
-          validUntil = startedAt + ttlMs
+        // Won while stopping: hand it straight back rather than leave it idle for a ttl.
+        if (lease && stopped) await releaseLease(redis, fleet, lease)
+        else if (lease) {
+          holdUntil(startedAt + ttlMs)
           change(lease)
         }
       }
@@ -154,22 +164,30 @@ export function keepLease(
   }
 
   const schedule = (delayMs: number) => {
-    timer = setTimeout(() => {
-      pass = step()
-    }, delayMs)
+    timer = setTimeout(() => void step(), delayMs)
     timer.unref()
   }
 
-  pass = step()
+  void step()
   return {
     current,
     stop: async () => {
       stopped = true
       if (timer) clearTimeout(timer)
-      await pass
+      if (expiryTimer) clearTimeout(expiryTimer)
       const lease = held
       change(undefined)
-      if (lease) await releaseLease(redis, fleet, lease).catch(options.onError)
+      // A step still waiting on Redis cannot renew a released lease: the script finds it gone.
+      if (!lease) return
+      // Redis unreachable: the lease lapses by itself within a ttl, so waiting longer gains nothing.
+      let giveUp: NodeJS.Timeout | undefined
+      await Promise.race([
+        releaseLease(redis, fleet, lease).catch(options.onError),
+        new Promise((resolve) => {
+          giveUp = setTimeout(resolve, ttlMs)
+        }),
+      ])
+      clearTimeout(giveUp)
     },
   }
 }
