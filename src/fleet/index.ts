@@ -1,0 +1,7 @@
+export * from './events.js'
+export * from './keys.js'
+export * from './lease.js'
+export * from './membership.js'
+export * from './plan.js'
+export * from './shares.js'
+export * from './store.js'
