@@ -261,7 +261,8 @@ export function decideAutoscale(
   const activeAt = active ? now : (state.activeAt ?? now)
   // Samples restart the down window after an outage, a gap, or on the first sample.
   const resumed = state.heldSince !== null
-  const continuous = !resumed && state.last !== null && interval !== null
+  const gapMs = state.last ? sample.at - state.last.at : Infinity
+  const continuous = !resumed && gapMs > 0 && gapMs <= MAX_GAP_SECONDS * 1000
   const coveredSince = continuous ? (state.coveredSince ?? now) : now
   const covered = now - coveredSince >= windowMs
   const idle = covered && now - activeAt >= windowMs
@@ -283,7 +284,8 @@ export function decideAutoscale(
     downRec = Math.max(downRec, rec, 1)
   }
   const peaks = pushPeak(resumed ? [] : state.peaks, { at: now, count: downRec }, windowMs)
-  const windowMax = peaks[0].count
+  // An idle window already spans downAfter; the recommendations inside it (1 while active) do not count.
+  const windowMax = idle ? 0 : peaks[0].count
 
   const inputs: AutoscaleInputs = { depth: Q, busy: sample.busy, rate: lambda, jobSeconds, latency }
   const load = describeLoad(inputs, W)

@@ -133,7 +133,12 @@ function seededRandom(seed: number): () => number {
 
 const exponential = (random: () => number, mean: number) => -Math.log(1 - random()) * mean
 
-function generateArrivals(workload: Workload, seed: number) {
+interface Arrivals {
+  times: number[]
+  services: number[]
+}
+
+function generateArrivals(workload: Workload, seed: number): Arrivals {
   const random = seededRandom(seed * 2654435761 + 1)
   const service = seededRandom(seed * 2246822519 + 2)
   const times: number[] = []
@@ -170,9 +175,18 @@ export function simulate(
   seed: number,
   overrides: Partial<SimOptions> = {},
 ): SimResult {
+  return runSimulation(kind, workload, seed, generateArrivals(workload, seed), overrides)
+}
+
+function runSimulation(
+  kind: AutoscalerKind,
+  workload: Workload,
+  seed: number,
+  { times, services }: Arrivals,
+  overrides: Partial<SimOptions>,
+): SimResult {
   const options = { ...DEFAULT_SIM_OPTIONS, ...overrides }
   const autoscaler = kind.create(options)
-  const { times, services } = generateArrivals(workload, seed)
   const bootRandom = seededRandom(seed * 3266489917 + 3)
   const [bootMin, bootMax] = options.bootSeconds
   const end = workload.seconds
@@ -183,6 +197,7 @@ export function simulate(
   let arrived = 0
   let started = 0
   let interrupted = 0
+  let completed = 0
   let workerSeconds = 0
   let scaleEvents = 0
   let peakWorkers = 0
@@ -283,6 +298,7 @@ export function simulate(
     if (t >= end) break
     if (next && t === nextWorkerAt) {
       if (next.job >= 0) {
+        if (times[next.job] >= from) completed += 1
         next.job = -1
         next.doneAt = Infinity
         next.processed += 1
@@ -325,7 +341,7 @@ export function simulate(
     autoscaler: kind.name,
     workload: workload.name,
     jobs: measured,
-    completed: started - interrupted,
+    completed,
     p95LatencySeconds: percentile(latencies, 0.95),
     p95BurstLatencySeconds: burst ? percentile(burstLatencies, 0.95) : null,
     firstWorkerSeconds: burst && firstWorkerAt !== null ? firstWorkerAt - burst.from : null,
@@ -417,8 +433,10 @@ export const AUTOSCALERS: AutoscalerKind[] = [RPD, KEDA, JUDOSCALE, CELERY]
 
 export function compareAutoscalers(seed: number, overrides: Partial<SimOptions> = {}): SimResult[] {
   const rows: SimResult[] = []
-  for (const workload of WORKLOADS)
-    for (const kind of AUTOSCALERS) rows.push(simulate(kind, workload, seed, overrides))
+  for (const workload of WORKLOADS) {
+    const arrivals = generateArrivals(workload, seed)
+    for (const kind of AUTOSCALERS) rows.push(runSimulation(kind, workload, seed, arrivals, overrides))
+  }
   return rows
 }
 
