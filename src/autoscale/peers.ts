@@ -54,8 +54,9 @@ export function kedaSettings(bounds: Bounds): KedaSettings {
   }
 }
 
-export function initialKedaState(replicas: number, now: number): KedaState {
-  return { replicas, nextPollAt: now, nextSyncAt: now, activeAt: null, recommendations: [] }
+// `syncPhaseMs` shifts the HPA's sync grid against the operator's polls (and a workload's steps).
+export function initialKedaState(replicas: number, now: number, syncPhaseMs = 0): KedaState {
+  return { replicas, nextPollAt: now, nextSyncAt: now + syncPhaseMs, activeAt: null, recommendations: [] }
 }
 
 export function stepKeda(

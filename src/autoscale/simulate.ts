@@ -86,6 +86,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
 }
 
 const BASE_RATE = 10
+const KEDA_SYNC_PHASE_MS = 7_000
 const JOB_SECONDS = 0.2
 
 export const WORKLOADS: Workload[] = [
@@ -384,7 +385,8 @@ export const KEDA: AutoscalerKind = {
   stop: 'kill-newest',
   create(o) {
     const settings = kedaSettings(o)
-    let state = initialKedaState(o.initialWorkers, 0)
+    // Syncs at 7 s past each 15 s mark: a step at a round time meets the HPA midway through its period.
+    let state = initialKedaState(o.initialWorkers, 0, KEDA_SYNC_PHASE_MS)
     return {
       decide(sample, now) {
         const next = stepKeda(state, sample, settings, now)
