@@ -127,6 +127,44 @@ function restartDone(status: StatusFile, pool: PoolConfig, groups: readonly stri
   )
 }
 
+export interface AutoscaleChange {
+  // One group's knobs, or (without a group) the pool-wide ones.
+  group?: string
+  targetLatency?: number
+  downAfter?: number
+  dryRun?: boolean
+}
+
+// Sets autoscaling knobs in pool.yml under the lock and has a running master take them (HUP).
+export async function configureAutoscale(
+  dir: string,
+  change: AutoscaleChange,
+  options: ApplyOptions,
+  print: Print,
+): Promise<ApplyOutcome> {
+  const paths = ensureStateDir(dir)
+  const { after, changed } = await updatePool(paths, (pool) => {
+    if (change.group !== undefined && !pool.bounds[change.group])
+      throw new RpdError(
+        `${change.group} is not an automatic group (${formatFormation(pool.formation, pool.bounds) || 'no groups'}): make it one with rpd scale ${change.group}=MIN..MAX`,
+        2,
+      )
+    const autoscale = structuredClone(pool.autoscale)
+    const knobs = change.group === undefined ? autoscale : ((autoscale.groups ??= {})[change.group] ??= {})
+    if (change.targetLatency !== undefined) knobs.targetLatency = change.targetLatency
+    if (change.downAfter !== undefined) knobs.downAfter = change.downAfter
+    if (change.dryRun !== undefined) {
+      if (change.dryRun) autoscale.dryRun = true
+      else delete autoscale.dryRun
+    }
+    return JSON.stringify(autoscale) === JSON.stringify(pool.autoscale) ? undefined : { ...pool, autoscale }
+  })
+  if (!changed) return { kind: 'unchanged', pool: after }
+  return applyToMaster(paths, after, options, print, 'changing the autoscaling policy', (status) =>
+    formationApplied(status, after.generation),
+  )
+}
+
 export function describeFormation(formation: Formation): string {
   return formatFormation(formation) || '(no workers)'
 }

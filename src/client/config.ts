@@ -1,13 +1,15 @@
 import YAML from 'yaml'
 import { EXIT_FAILURE, RpdError } from '../errors.js'
-import type { Formation } from '../state/formation.js'
-import { type PoolConfig, readPool } from '../state/pool-file.js'
+import { formationDocument } from '../state/formation.js'
+import { type AutoscaleConfig, type PoolConfig, readPool } from '../state/pool-file.js'
 import { inspectStateDir, statePaths } from '../state/state-dir.js'
 
 // What a user set: pool.yml less the bookkeeping only the master needs (restart epochs).
 export interface PublicConfig {
   generation: number
-  formation: Formation
+  // Counts, and automatic groups as their range (`images: 0..8`).
+  formation: Record<string, number | string>
+  autoscale?: AutoscaleConfig
   command?: string
   jobs?: string
   redis?: string
@@ -20,7 +22,8 @@ export interface PublicConfig {
 export function publicConfig(pool: PoolConfig): PublicConfig {
   const config: PublicConfig = {
     generation: pool.generation,
-    formation: pool.formation,
+    formation: formationDocument(pool),
+    autoscale: Object.keys(pool.autoscale).length ? pool.autoscale : undefined,
     command: pool.command,
     jobs: pool.jobs,
     redis: pool.redis,

@@ -14,7 +14,12 @@ import { DEFAULT_NAMESPACE } from '../resque/keys.js'
 import { redactUrl } from '../resque/redis-url.js'
 import type { ResqueStats, ResqueStatsResult } from '../resque/read-stats.js'
 import { type StatePaths, inspectStateDir, statePaths } from '../state/state-dir.js'
-import { type StatusFile, type WorkerStatus, readStatusFile } from '../state/status-file.js'
+import {
+  type AutoscaleReport,
+  type StatusFile,
+  type WorkerStatus,
+  readStatusFile,
+} from '../state/status-file.js'
 
 export interface PoolStatus {
   running: boolean
@@ -36,6 +41,7 @@ export interface PoolStatus {
   found?: string
   // Workers a dead master left behind, still alive (verified by pid and start time).
   leftovers: WorkerStatus[]
+  autoscale?: Record<string, AutoscaleReport>
 }
 
 // The status plus, for a pool of built-in workers, Resque's queue depths and totals read from Redis.
@@ -106,6 +112,7 @@ export function readPoolStatus(dir: string): PoolStatus {
     paused: status.paused,
     redisUrl: status.redis,
     namespace: status.namespace,
+    ...(status.autoscale ? { autoscale: status.autoscale } : {}),
   }
 }
 
@@ -123,6 +130,8 @@ export interface StatusJson {
   found?: string
   leftovers?: WorkerJson[]
   redis?: ResqueStats | { error: string }
+  // Per automatic group: bounds, desired count, the last decision, its reason and inputs.
+  autoscale?: Record<string, AutoscaleReport>
 }
 
 export interface WorkerJson {
@@ -164,6 +173,7 @@ export function statusJson(status: PoolStatus): StatusJson {
     ...(status.resque
       ? { redis: 'stats' in status.resque ? status.resque.stats : { error: status.resque.error } }
       : {}),
+    ...(status.autoscale ? { autoscale: status.autoscale } : {}),
   }
 }
 
@@ -263,7 +273,20 @@ export function formatStatus(status: PoolStatus): string[] {
       `  ${worker.queues}: waiting to respawn in ${(next / 1000).toFixed(1)} s (last exit: ${why}, restarts ${worker.restarts})`,
     )
   }
+  if (status.autoscale) lines.push(...formatAutoscale(status.autoscale))
   if (status.resque) lines.push(...formatResque(status))
+  return lines
+}
+
+// Each automatic group: running/desired within its bounds, and the last decision with its reason.
+function formatAutoscale(autoscale: Record<string, AutoscaleReport>): string[] {
+  const lines = ['Autoscale:']
+  for (const [group, report] of Object.entries(autoscale)) {
+    const dry = report.dryRun ? ', dry run' : ''
+    lines.push(
+      `  ${formatGroupKey(group)}: ${report.desired} (${report.min}..${report.max}, target latency ${report.targetLatency} s${dry}): ${report.reason}`,
+    )
+  }
   return lines
 }
 

@@ -62,7 +62,7 @@ function choosePool(options: StartOptions, saved: PoolConfig | undefined, print:
     ...spec,
     command,
     jobs: command ? undefined : (jobs ?? base.jobs),
-    redis: options.redis ?? env.REDIS_URL ?? base.redis,
+    redis: options.redis ?? (env.REDIS_URL || undefined) ?? base.redis,
     namespace: options.namespace ?? base.namespace,
     stopSignal: options.stopSignal ? parseSignal(options.stopSignal) : base.stopSignal,
     app: options.app ?? (saved ? base.app : path.basename(cwd)),

@@ -15,7 +15,9 @@ import {
   signalGroup,
 } from '../proc/process-identity.js'
 import { planReconcile } from './reconcile.js'
+import os from 'node:os'
 import { masterTitle } from '../paths.js'
+import { formatWorkerId } from '../resque/keys.js'
 import { busyFromTitle } from '../resque/process-title.js'
 import { shortSignal } from '../proc/signals.js'
 import type { StatePaths } from '../state/state-dir.js'
@@ -28,6 +30,8 @@ import {
 } from '../state/status-file.js'
 import { isWorkerMessage, type WorkerMessage } from '../state/worker-messages.js'
 import { workerArgv } from './worker-command.js'
+import { Autoscaler } from './autoscaler.js'
+import { type Observation, Observer } from './observer.js'
 
 // A command worker counts as started once it has stayed up this long (a bad command dies sooner).
 export const WORKER_SETTLE_MS = 100
@@ -56,6 +60,8 @@ export const PAUSE_CHECK_MAX_MS = 1_000
 // Never fires in practice; it only holds the event loop open while the master sleeps.
 const KEEP_ALIVE_MS = 2 ** 31 - 1
 
+const HOSTNAME = os.hostname()
+
 const GUARDED_FILES = new Set(['master.pid', 'pool.yml', 'master.log', 'status.json'])
 
 type ShutdownLevel = 'graceful' | 'fast' | 'kill'
@@ -67,6 +73,7 @@ type MasterEvent =
   | { type: 'tick' }
   | { type: 'pause-check' }
   | { type: 'state-files' }
+  | { type: 'observation'; observation: Observation }
 
 // One place in the formation: it keeps its restart count and backoff across the processes that fill it.
 export interface Slot {
@@ -125,6 +132,9 @@ export class Master {
   private readonly cleanups = new Set<Promise<void>>()
   private lastStatus?: string
   private lastWriteError?: string
+  // Sizes the automatic groups (images=0..8) from the observer's samples of their queues.
+  private readonly autoscaler: Autoscaler
+  private observer?: Observer
 
   constructor(
     private readonly paths: StatePaths,
@@ -134,6 +144,8 @@ export class Master {
     this.log = new LogFile(paths.log)
     this.identity = identityOf(process.pid) ?? { pid: process.pid, startTime: '0' }
     this.argv = workerArgv(pool)
+    this.autoscaler = new Autoscaler((line) => this.say(line))
+    this.autoscaler.configure(pool)
   }
 
   say(text: string): void {
@@ -157,6 +169,7 @@ export class Master {
         this.schedulePauseCheck()
         this.scheduleWake()
         this.setTitle()
+        this.observe()
       }
       this.flushStatus()
       if (this.shutdown && this.slots.length === 0) break
@@ -171,6 +184,7 @@ export class Master {
       ])
     }
     clearInterval(keepAlive)
+    this.observer?.stop()
     this.stopPauseChecks()
     this.watcher?.close()
     this.finish()
@@ -199,9 +213,11 @@ export class Master {
       this.schedulePauseCheck()
       return
     }
-    // A job starting or ending is news for `status` but not urgent: such changes are written in batches.
+    // A job starting or ending is news for `status` but not urgent: such changes are written in batches,
+    // as are the autoscaler's inputs of each sample (a sample that changes a count makes a pass itself).
     const jobNews =
-      event.type === 'message' && (event.message.type === 'busy' || event.message.type === 'idle')
+      (event.type === 'message' && (event.message.type === 'busy' || event.message.type === 'idle')) ||
+      event.type === 'observation'
     this.statusDue = jobNews && this.statusDue !== 'now' ? 'later' : 'now'
     if (!jobNews) this.passNeeded = true
     switch (event.type) {
@@ -215,6 +231,8 @@ export class Master {
         return
       case 'state-files':
         return this.restoreStateFiles()
+      case 'observation':
+        return this.handleObservation(event.observation)
     }
   }
 
@@ -276,6 +294,7 @@ export class Master {
       if (!pool) throw new Error(`${this.paths.pool} is missing`)
       if (pool.generation !== this.pool.generation) this.say(`HUP: applying generation ${pool.generation}`)
       this.pool = { ...pool, command: this.pool.command, jobs: this.pool.jobs, stopSignal: pool.stopSignal }
+      this.autoscaler.configure(this.pool, this.runningCounts())
     } catch (error) {
       this.say(`HUP: ${errorMessage(error)}; keeping generation ${this.pool.generation}`)
     }
@@ -317,7 +336,13 @@ export class Master {
     const busyOf = this.argv.ipc
       ? (slot: Slot) => slot.job !== null
       : (slot: Slot) => (slot.child?.pid ? busyFromTitle(readCmdline(slot.child.pid)) : undefined)
-    const plan = planReconcile(this.pool.formation, this.pool.restartEpochs, this.slots, busyOf)
+    const plan = planReconcile(
+      this.desiredFormation(),
+      this.pool.restartEpochs,
+      this.slots,
+      busyOf,
+      (group) => this.autoscaler.isAutomatic(group),
+    )
     for (const slot of plan.drop) this.dropSlot(slot)
     for (const slot of plan.stop) {
       this.say(
@@ -613,7 +638,7 @@ export class Master {
       updatedAt: new Date().toISOString(),
       state,
       generation: this.pool.generation,
-      formation: this.pool.formation as Formation,
+      formation: this.desiredFormation(),
       paused: this.paused,
       redis: this.pool.redis,
       namespace: this.pool.namespace,
@@ -634,6 +659,7 @@ export class Master {
             : {}),
           ...(this.argv.ipc ? { job: slot.job, paused: slot.paused } : {}),
         })),
+      ...(this.autoscaler.active ? { autoscale: this.autoscaler.report() } : {}),
     }
   }
 
@@ -716,6 +742,51 @@ export class Master {
       if (message !== this.lastWriteError) this.say(message)
       this.lastWriteError = message
     }
+  }
+
+  // The counts reconcile works towards: pool.yml's, with automatic groups at the autoscaler's decision.
+  private desiredFormation(): Formation {
+    return this.autoscaler.apply(this.pool.formation)
+  }
+
+  private runningCounts(): Record<string, number> {
+    const counts: Record<string, number> = {}
+    for (const slot of this.slots)
+      if (slot.child && !slot.retiring) counts[slot.group] = (counts[slot.group] ?? 0) + 1
+    return counts
+  }
+
+  // Keeps the observer sampling exactly the automatic groups and their live workers; none, no sampling.
+  private observe(): void {
+    const groups = this.shutdown || !this.pool.redis ? [] : this.autoscaler.groups()
+    if (groups.length === 0) {
+      this.observer?.setTargets([])
+      return
+    }
+    this.observer ??= new Observer(this.pool.redis!, this.pool.namespace ?? 'resque', (observation) =>
+      this.push({ type: 'observation', observation }),
+    )
+    this.observer.setTargets(
+      groups.map((group) => ({
+        group,
+        workerIds: this.slots
+          .filter((slot) => slot.group === group && slot.child?.pid)
+          .map((slot) => formatWorkerId(HOSTNAME, slot.child!.pid!, group)),
+      })),
+    )
+  }
+
+  private handleObservation(observation: Observation): void {
+    if (this.shutdown) return
+    const live = (group: string) => this.slots.filter((s) => s.group === group && s.child && !s.retiring)
+    const busyOf = this.argv.ipc
+      ? (slot: Slot) => slot.job !== null
+      : (slot: Slot) => (slot.child?.pid ? busyFromTitle(readCmdline(slot.child.pid)) === true : false)
+    const changed = this.autoscaler.observe(observation, (group) => {
+      const slots = live(group)
+      return { workers: slots.filter((s) => s.state === 'running').length, busy: slots.filter(busyOf).length }
+    })
+    if (changed) this.passNeeded = true
   }
 
   private setTitle(): void {

@@ -76,6 +76,15 @@ export class Observer {
       disableClientInfo: true,
     })
     this.redis.on('error', () => undefined)
+    // The first sample waits for the connection (a sample sent while connecting would just fail).
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+      const timer = setTimeout(done, 2_000)
+      this.redis!.once('ready', done)
+    })
     this.sampler = new QueueSampler(this.redis, this.namespace)
     return this.sampler
   }

@@ -39,12 +39,14 @@ function byStopPreference<S extends ReconcileSlot>(busyOf: BusyOf<S>) {
 
 // Plans the change from the slots that exist to the desired formation. Pure: it touches only groups whose
 // count (or restart epoch) differs, and never counts or asks again a slot that is already stopping.
-// busyOf tells which workers are busy, so that scale-down and restart stop idle ones first.
+// busyOf tells which workers are busy, so that scale-down and restart stop idle ones first. In a group
+// keepBusy names (an automatic one), a scale-down never stops a worker known to be busy.
 export function planReconcile<S extends ReconcileSlot>(
   formation: Formation,
   epochs: Record<string, number>,
   slots: readonly S[],
   busyOf: BusyOf<S> = () => undefined,
+  keepBusy: (group: string) => boolean = () => false,
 ): ReconcilePlan<S> {
   const plan: ReconcilePlan<S> = { spawn: [], stop: [], drop: [] }
   const groups = new Set([...Object.keys(formation), ...slots.map((slot) => slot.group)])
@@ -58,7 +60,18 @@ export function planReconcile<S extends ReconcileSlot>(
     const fresh = active.filter((slot) => slot.epoch >= epoch)
     const stale = active.filter((slot) => slot.epoch < epoch)
     const surplus = fresh.length - want
-    if (surplus > 0) fresh.sort(order).splice(0, surplus).forEach(retire)
+    if (surplus > 0) {
+      const candidates = keepBusy(group)
+        ? fresh.filter((slot) => slot.state === 'backoff' || busyOf(slot) !== true)
+        : fresh
+      candidates
+        .sort(order)
+        .slice(0, surplus)
+        .forEach((slot) => {
+          fresh.splice(fresh.indexOf(slot), 1)
+          retire(slot)
+        })
+    }
     for (let i = fresh.length; i < want; i++) plan.spawn.push({ group, epoch })
     // Rolling restart: an old worker stops only once a new one has taken its place, so capacity never drops.
     const staleUp = stale.filter((slot) => slot.state !== 'backoff')

@@ -48,6 +48,30 @@ export interface StatusFile {
   redis?: string
   namespace?: string
   workers: WorkerStatus[]
+  // Automatic groups (images=0..8): bounds, the count the master runs them at, the last decision and why.
+  autoscale?: Record<string, AutoscaleReport>
+}
+
+export interface AutoscaleReport {
+  min: number
+  max: number
+  desired: number
+  // In a dry run: the count the group runs at, while desired is what the policy would have chosen.
+  running?: number
+  targetLatency: number
+  downAfter: number
+  reason: string
+  // When the last decision was made (null before the first sample).
+  at: string | null
+  inputs: {
+    depth: number
+    busy: number
+    rate: number
+    jobSeconds: number | null
+    latency: number | null
+  } | null
+  dryRun?: boolean
+  held?: string
 }
 
 export function writeStatusFile(paths: StatePaths, status: StatusFile): void {
