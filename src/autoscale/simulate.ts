@@ -68,6 +68,8 @@ export interface SimResult {
   firstDecisionSeconds: number | null
   // The count the first scale-up of the burst asked for, over ceil(burst rate × mean job time).
   firstDecisionFraction: number | null
+  // Seconds from the burst's start to the first decision asking for 90 % of that needed count.
+  secondsToNeeded: number | null
   scaleEvents: number
   scaleEventsPerHour: number
   interrupted: number
@@ -209,6 +211,8 @@ function runSimulation(
   let firstDecisionAt: number | null = null
   let firstDecisionCount = 0
   let firstWorkerAt: number | null = null
+  let neededAt: number | null = null
+  const needed = burst ? Math.ceil(burst.rate * workload.jobSeconds) : 0
 
   const chargeWorker = (w: SimWorker, until: number) => {
     workerSeconds += Math.max(0, until - Math.max(w.startedAt, from))
@@ -325,6 +329,7 @@ function runSimulation(
       firstDecisionAt = t
       firstDecisionCount = desired
     }
+    if (burstBase !== null && neededAt === null && desired >= 0.9 * needed) neededAt = t
     lastDesired = desired
     const live = workers.filter((w) => !w.stopping).length
     if (desired > live) for (let i = live; i < desired; i++) spawn(t)
@@ -336,7 +341,6 @@ function runSimulation(
   for (let job = started; job < times.length; job++) recordStart(job, end)
 
   const measured = times.filter((a) => a >= from).length
-  const needed = burst ? Math.ceil(burst.rate * workload.jobSeconds) : 0
   const hours = (end - from) / 3600
   return {
     autoscaler: kind.name,
@@ -349,6 +353,7 @@ function runSimulation(
     firstDecisionSeconds: burst && firstDecisionAt !== null ? firstDecisionAt - burst.from : null,
     firstDecisionFraction:
       burst && firstDecisionAt !== null ? Math.min(1, firstDecisionCount / needed) : null,
+    secondsToNeeded: burst && neededAt !== null ? neededAt - burst.from : null,
     scaleEvents,
     scaleEventsPerHour: scaleEvents / hours,
     interrupted,
