@@ -120,6 +120,30 @@ describe('decideAutoscale: scaling up', () => {
     expect(d.change).toBe(true)
   })
 
+  it('counts jobs that left the queue for a worker as arrivals, not only completions', () => {
+    const g = driveGroup(settings(0, 100), 4)
+    g.warm()
+    // 30 arrived: 10 completed, 4 more are running than a second ago, 16 are queued.
+    const d = g.step({ arrive: 30, done: 10, busy: 8, start: 4 })
+    expect(d.inputs.depth).toBe(16)
+    expect(d.inputs.rate).toBeCloseTo(30, 5)
+  })
+
+  it('undoes a one-second spike once the next second is back in line', () => {
+    const g = driveGroup(settings(0, 100), 4)
+    g.warm()
+    const spike = g.step({ arrive: 60, done: 10, busy: 4 })
+    expect(spike.inputs.rate).toBeCloseTo(60, 5)
+    expect(spike.change).toBe(true)
+    const after = g.step({ arrive: 10, done: 60, busy: 4 })
+    expect(after.inputs.rate).toBeLessThan(10.1)
+    // The spike's count is held for the down window, then given back in one step: to 5, not 4, as the
+    // way down keeps utilization at 80 % (4 s of work a second over 5 workers).
+    g.repeat(125, { arrive: 10, done: 10, busy: 4 })
+    expect(changes(g.decisions)).toHaveLength(2)
+    expect(g.state.count).toBe(5)
+  })
+
   it('follows Little’s law: ceil(S × (λ + Q / W))', () => {
     const g = driveGroup(settings(0, 100), 4)
     g.warm()
