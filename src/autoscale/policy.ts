@@ -8,8 +8,9 @@
 //   either done or running). λ is an exponential average of arrivals
 //   per second (time constant RATE_TAU_SECONDS), except that an interval far outside Poisson noise of the
 //   current λ (SURGE_SIGMAS standard deviations plus SURGE_MIN_JOBS) replaces λ at once: a step in load is
-//   sized in the first decision that sees it, not after the average catches up. If the next interval is
-//   back in line with the rate before the jump, the jump was a spike and λ returns to that rate.
+//   sized in the first decision that sees it, not after the average catches up. The next interval either
+//   is back in line with the rate before the jump (a spike: λ returns to that rate) or is the first whole
+//   interval at the new level (the step began part-way through the last one: λ becomes its rate).
 //   A step up is sized for its count plus SURGE_HEADROOM_SIGMAS of Poisson noise: one interval's count is
 //   a noisy estimate, and too few workers cost latency for the whole step, too many only until the down
 //   window lets them go.
@@ -18,7 +19,7 @@
 //   kept from then on, so a group back from zero sizes itself with the S it measured before.
 // - A falling completion counter (a worker left and took its counter with it), fewer workers than in the
 //   last sample, a gap over MAX_GAP_SECONDS or a clock going back make an interval unusable: it updates
-//   neither λ nor S, and the next interval starts from this sample.
+//   neither λ nor S, and the next interval starts from this sample. A gap also restarts the down window.
 // - Queue latency (reported, and compared with the target in reasons): the larger of Q·S/c (the wait of a
 //   job queued now behind Q others with c workers; off by the error in S, and by queueing noise when c is
 //   small) and the age of the head job since it was first seen at the head (headId): a lower bound of
@@ -29,7 +30,7 @@
 //   first sample that shows a job.
 // - Up: a recommendation above the current count is applied at once, in one decision.
 // - Down: each round also records a down-recommendation, the count that keeps utilization at or below
-//   DOWN_UTILIZATION (ceil(S·λ/DOWN_UTILIZATION + S·Q/W)) and never below the busy workers. The group
+//   DOWN_UTILIZATION (ceil(S·λ/DOWN_UTILIZATION + S·Q/W)), at least the recommendation. The group
 //   shrinks only to the highest down-recommendation of the last downAfter seconds, and only once samples
 //   have covered that whole window (as Kubernetes' HPA stabilization window). The gap between the up and
 //   the down rules keeps a steady load from flapping across a rounding boundary.
@@ -160,16 +161,17 @@ const isNoise = (arrivals: number, rate: number, seconds: number) =>
 // The new rate; `step` when this interval jumped to a new level, `before` the rate it jumped from.
 function updateRate(rate: number | null, before: number | null, arrivals: number, seconds: number) {
   const instant = arrivals / seconds
+  const ewma = (from: number) => from + (instant - from) * (1 - Math.exp(-seconds / RATE_TAU_SECONDS))
   if (rate === null) return { rate: instant, step: false, before: null }
-  // One interval out of line with the rate before it is a spike, not a new level: forget it.
-  const base = before !== null && isNoise(arrivals, before, seconds) ? before : rate
-  if (!isNoise(arrivals, base, seconds))
-    return { rate: instant, step: arrivals > base * seconds, before: base }
-  return {
-    rate: base + (instant - base) * (1 - Math.exp(-seconds / RATE_TAU_SECONDS)),
-    step: false,
-    before: null,
+  if (before !== null) {
+    // Back in line with the rate before the jump: that was a spike, not a new level.
+    if (isNoise(arrivals, before, seconds)) return { rate: ewma(before), step: false, before: null }
+    // Still away from it: the jump was real, and this is the first whole interval at the new level.
+    return { rate: instant, step: arrivals > before * seconds, before: null }
   }
+  if (!isNoise(arrivals, rate, seconds))
+    return { rate: instant, step: arrivals > rate * seconds, before: rate }
+  return { rate: ewma(rate), step: false, before: null }
 }
 
 function pushPeak(peaks: Peak[], peak: Peak, windowMs: number): Peak[] {
