@@ -1,10 +1,10 @@
 // A seeded, deterministic discrete-event simulation of one Resque group under an autoscaler, in simulated
-// time (an hour of load takes milliseconds). Jobs arrive as a Poisson process with a time-varying rate
+// time (an hour of load takes a few milliseconds of CPU). Jobs arrive as a Poisson process with a time-varying rate
 // (thinning), wait in one FIFO queue, and take exponentially distributed service times; a worker takes a
-// job the moment it is idle (no polling delay). A started worker boots for BOOT_SECONDS before it takes
-// jobs. Every SAMPLE_SECONDS the group is sampled as rpd's master samples Redis (LLEN, summed
-// resque:stat:processed of the live workers, busy and running counts, the head job's identity) and the
-// autoscaler returns a count. A graceful stop (rpd, Celery) removes booting then idle workers and lets a
+// job the moment it is idle (no polling delay). A started worker boots (options.bootSeconds, 0.8 to 1 s)
+// before it takes jobs. Every options.sampleSeconds (1 s) the group is sampled as rpd's master samples
+// Redis (LLEN, summed resque:stat:processed of the live workers, busy and running counts, the head job's
+// identity) and the autoscaler returns a count. A graceful stop (rpd, Celery) removes booting then idle workers and lets a
 // busy one finish its job first; a kill (Kubernetes, Heroku) removes the newest workers and drops the job
 // each busy one was running. A removed worker's completion counter leaves the sum, as in Resque.
 // The same seed gives every autoscaler the same arrivals, service times and boot times.
