@@ -287,6 +287,7 @@ describe('decideAutoscale: scaling to zero', () => {
     const g = driveGroup(settings(1, 8), 1)
     g.repeat(600)
     expect(changes(g.decisions)).toEqual([])
+    expect(g.decisions.at(-1)!.reason).toMatch(/^1 worker kept, the minimum: 0 queued/)
   })
 
   it('starts again from zero on the first queued job, with the job time it measured before', () => {

@@ -330,7 +330,11 @@ export function decideAutoscale(
     if (rec < previous && !covered) reason += `; waiting for ${window} of samples before scaling down`
   }
   const bounded = clamp(desired, settings)
-  if (bounded > desired) reason = `raised to the minimum ${settings.min}: ${load}`
+  if (bounded > desired)
+    reason =
+      previous < settings.min
+        ? `raised to the minimum ${settings.min}: ${load}`
+        : `${plural(bounded, 'worker')} kept, the minimum: ${load}`
   else if (bounded < desired) reason = `held at the maximum ${settings.max}: ${load}`
   desired = bounded
   if (resumed) {
