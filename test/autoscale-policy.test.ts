@@ -10,6 +10,8 @@ import {
 
 interface Step {
   arrive?: number
+  // Jobs taken off the queue by workers that were idle: they show up in busy, not in done.
+  start?: number
   done?: number
   busy?: number
   workers?: number
@@ -37,7 +39,7 @@ function driveGroup(settings: AutoscaleSettings, count: number | null = 0) {
     step(s: Step = {}): Decision {
       clock += s.dtMs ?? 1000
       processed += (s.done ?? 0) - (s.processedDrop ?? 0)
-      depth = Math.max(0, depth + (s.arrive ?? 0) - (s.done ?? 0))
+      depth = Math.max(0, depth + (s.arrive ?? 0) - (s.done ?? 0) - (s.start ?? 0))
       const sample = s.missing
         ? undefined
         : {
@@ -96,11 +98,13 @@ describe('decideAutoscale: scaling up', () => {
     g.step({ arrive: 200 })
     expect(g.state.count).toBe(20)
     // 20 workers busy, 10 jobs done a second: S = 2 s, backlog drains at 10/s while 10/s more arrive.
+    g.step({ arrive: 10, done: 10, busy: 20, start: 20 })
     const d = g.repeat(30, { arrive: 10, done: 10, busy: 20 })
     expect(d.inputs.jobSeconds).toBeGreaterThan(1.9)
     expect(d.inputs.jobSeconds).toBeLessThan(2)
-    // About 2 s × (10/s + 200 queued / 30 s) = 33.3 workers.
-    expect(d.desired).toBe(Math.ceil(d.inputs.jobSeconds! * (10 + 200 / 30)))
+    expect(d.inputs.rate).toBeCloseTo(10, 5)
+    // About 2 s × (10/s + 180 queued / 30 s) = 32 workers.
+    expect(d.desired).toBe(Math.ceil(d.inputs.jobSeconds! * (10 + 180 / 30)))
     expect(d.desired).toBeGreaterThan(30)
   })
 
@@ -114,6 +118,30 @@ describe('decideAutoscale: scaling up', () => {
     expect(d.desired).toBeLessThanOrEqual(52)
     expect(d.inputs.rate).toBeCloseTo(100, 5)
     expect(d.change).toBe(true)
+  })
+
+  it('counts jobs that left the queue for a worker as arrivals, not only completions', () => {
+    const g = driveGroup(settings(0, 100), 4)
+    g.warm()
+    // 30 arrived: 10 completed, 4 more are running than a second ago, 16 are queued.
+    const d = g.step({ arrive: 30, done: 10, busy: 8, start: 4 })
+    expect(d.inputs.depth).toBe(16)
+    expect(d.inputs.rate).toBeCloseTo(30, 5)
+  })
+
+  it('undoes a one-second spike once the next second is back in line', () => {
+    const g = driveGroup(settings(0, 100), 4)
+    g.warm()
+    const spike = g.step({ arrive: 60, done: 10, busy: 4 })
+    expect(spike.inputs.rate).toBeCloseTo(60, 5)
+    expect(spike.change).toBe(true)
+    const after = g.step({ arrive: 10, done: 60, busy: 4 })
+    expect(after.inputs.rate).toBeLessThan(10.1)
+    // The spike's count is held for the down window, then given back in one step: to 5, not 4, as the
+    // way down keeps utilization at 80 % (4 s of work a second over 5 workers).
+    g.repeat(125, { arrive: 10, done: 10, busy: 4 })
+    expect(changes(g.decisions)).toHaveLength(2)
+    expect(g.state.count).toBe(5)
   })
 
   it('follows Little’s law: ceil(S × (λ + Q / W))', () => {
@@ -192,7 +220,7 @@ describe('decideAutoscale: scaling down', () => {
   it('holds the highest recommendation of the window, not the latest', () => {
     const { g } = afterPeak(60)
     const low = { arrive: 5, done: 5, busy: 2 }
-    g.repeat(61, low)
+    g.repeat(300, low)
     expect(g.state.count).toBe(3)
     // One second of 30 arrivals: up at once; the next second the backlog is gone.
     const up = g.step({ arrive: 30, done: 5, busy: 2 })
@@ -211,8 +239,7 @@ describe('decideAutoscale: scaling down', () => {
     // Arrivals stop; 9 workers stay busy with long jobs, completing nothing.
     g.repeat(200, { busy: 9 })
     expect(g.state.count).toBe(9)
-    const down = changes(g.decisions)
-    expect(down.at(-1)!.reason).toMatch(/; 9 busy kept$/)
+    expect(g.decisions.at(-1)!.reason).toMatch(/^at most [1-8] workers? needed for 120 s: .*; 9 busy kept$/)
     expect(g.decisions.every((d) => d.desired >= 9)).toBe(true)
   })
 
@@ -260,6 +287,7 @@ describe('decideAutoscale: scaling to zero', () => {
     const g = driveGroup(settings(1, 8), 1)
     g.repeat(600)
     expect(changes(g.decisions)).toEqual([])
+    expect(g.decisions.at(-1)!.reason).toMatch(/^1 worker kept, the minimum: 0 queued/)
   })
 
   it('starts again from zero on the first queued job, with the job time it measured before', () => {

@@ -4,16 +4,22 @@
 // Inputs, per sample (about one a second): Q = queued jobs (LLEN summed over the group's queues), the
 // cumulative completions of its workers (resque:stat:processed:ID summed), how many are busy and running.
 //
-// - Arrival rate λ: arrivals in an interval are completions + ΔQ. λ is an exponential average of arrivals
+// - Arrival rate λ: arrivals in an interval are completions + ΔQ + Δbusy (a job that left the queue is
+//   either done or running). λ is an exponential average of arrivals
 //   per second (time constant RATE_TAU_SECONDS), except that an interval far outside Poisson noise of the
 //   current λ (SURGE_SIGMAS standard deviations plus SURGE_MIN_JOBS) replaces λ at once: a step in load is
-//   sized in the first decision that sees it, not after the average catches up.
+//   sized in the first decision that sees it, not after the average catches up. The next interval either
+//   is back in line with the rate before the jump (a spike: λ returns to that rate) or is the first whole
+//   interval at the new level (the step began part-way through the last one: λ becomes its rate).
+//   A step up is sized for its count plus SURGE_HEADROOM_SIGMAS of Poisson noise: one interval's count is
+//   a noisy estimate, and too few workers cost latency for the whole step, too many only until the down
+//   window lets them go.
 // - Service time S: busy-worker-seconds (busy counts integrated between samples) divided by completions,
 //   both summed with exponential decay (SERVICE_TAU_SECONDS). Known once MIN_COMPLETIONS have completed;
 //   kept from then on, so a group back from zero sizes itself with the S it measured before.
 // - A falling completion counter (a worker left and took its counter with it), fewer workers than in the
 //   last sample, a gap over MAX_GAP_SECONDS or a clock going back make an interval unusable: it updates
-//   neither λ nor S, and the next interval starts from this sample.
+//   neither λ nor S, and the next interval starts from this sample. A gap also restarts the down window.
 // - Queue latency (reported, and compared with the target in reasons): the larger of Q·S/c (the wait of a
 //   job queued now behind Q others with c workers; off by the error in S, and by queueing noise when c is
 //   small) and the age of the head job since it was first seen at the head (headId): a lower bound of
@@ -24,7 +30,7 @@
 //   first sample that shows a job.
 // - Up: a recommendation above the current count is applied at once, in one decision.
 // - Down: each round also records a down-recommendation, the count that keeps utilization at or below
-//   DOWN_UTILIZATION (ceil(S·λ/DOWN_UTILIZATION + S·Q/W)) and never below the busy workers. The group
+//   DOWN_UTILIZATION (ceil(S·λ/DOWN_UTILIZATION + S·Q/W)), at least the recommendation. The group
 //   shrinks only to the highest down-recommendation of the last downAfter seconds, and only once samples
 //   have covered that whole window (as Kubernetes' HPA stabilization window). The gap between the up and
 //   the down rules keeps a steady load from flapping across a rounding boundary.
@@ -81,6 +87,8 @@ export interface AutoscaleState {
   count: number | null
   last: GroupSample | null
   rate: number | null
+  // The rate before the last interval's jump, until the next interval confirms the jump or undoes it.
+  rateBefore: number | null
   busySeconds: number
   completions: number
   jobSeconds: number | null
@@ -99,7 +107,7 @@ const MIN_COMPLETIONS = 5
 const COLD_JOBS_PER_WORKER = 10
 const DOWN_UTILIZATION = 0.8
 const MAX_GAP_SECONDS = 10
-const SURGE_SIGMAS = 4
+const SURGE_SIGMAS = 5
 const SURGE_MIN_JOBS = 3
 const SURGE_HEADROOM_SIGMAS = 2
 // Keeps 2.0000000001 workers (floating-point dust) from rounding up to 3.
@@ -119,6 +127,7 @@ export function initialAutoscaleState(count: number | null = null): AutoscaleSta
     count,
     last: null,
     rate: null,
+    rateBefore: null,
     busySeconds: 0,
     completions: 0,
     jobSeconds: null,
@@ -141,18 +150,28 @@ function measureInterval(last: GroupSample | null, sample: GroupSample) {
   if (seconds <= 0 || seconds > MAX_GAP_SECONDS) return null
   const completions = sample.processed - last.processed
   if (completions < 0 || sample.workers < last.workers) return null
-  const arrivals = Math.max(0, completions + sample.depth - last.depth)
+  // Every job that arrived has completed, is still queued, or is running: Δbusy counts the last kind.
+  const arrivals = Math.max(0, completions + sample.depth - last.depth + sample.busy - last.busy)
   return { seconds, completions, arrivals }
 }
 
-// The new rate, and whether this interval was a step in load (the rate then jumps to it).
-function updateRate(rate: number | null, arrivals: number, seconds: number) {
+const isNoise = (arrivals: number, rate: number, seconds: number) =>
+  Math.abs(arrivals - rate * seconds) <= SURGE_SIGMAS * Math.sqrt(rate * seconds) + SURGE_MIN_JOBS
+
+// The new rate; `step` when this interval jumped to a new level, `before` the rate it jumped from.
+function updateRate(rate: number | null, before: number | null, arrivals: number, seconds: number) {
   const instant = arrivals / seconds
-  if (rate === null) return { rate: instant, step: false }
-  const expected = rate * seconds
-  const noise = SURGE_SIGMAS * Math.sqrt(expected) + SURGE_MIN_JOBS
-  if (Math.abs(arrivals - expected) > noise) return { rate: instant, step: arrivals > expected }
-  return { rate: rate + (instant - rate) * (1 - Math.exp(-seconds / RATE_TAU_SECONDS)), step: false }
+  const ewma = (from: number) => from + (instant - from) * (1 - Math.exp(-seconds / RATE_TAU_SECONDS))
+  if (rate === null) return { rate: instant, step: false, before: null }
+  if (before !== null) {
+    // Back in line with the rate before the jump: that was a spike, not a new level.
+    if (isNoise(arrivals, before, seconds)) return { rate: ewma(before), step: false, before: null }
+    // Still away from it: the jump was real, and this is the first whole interval at the new level.
+    return { rate: instant, step: arrivals > before * seconds, before: null }
+  }
+  if (!isNoise(arrivals, rate, seconds))
+    return { rate: instant, step: arrivals > rate * seconds, before: rate }
+  return { rate: ewma(rate), step: false, before: null }
 }
 
 function pushPeak(peaks: Peak[], peak: Peak, windowMs: number): Peak[] {
@@ -234,12 +253,13 @@ export function decideAutoscale(
   const previous = state.count ?? clamp(sample.workers, settings)
   const interval = measureInterval(state.last, sample)
 
-  let { rate, busySeconds, completions, jobSeconds } = state
+  let { rate, rateBefore, busySeconds, completions, jobSeconds } = state
   // Rate to size for: on a step up, the interval's count plus SURGE_HEADROOM_SIGMAS of its Poisson noise.
   let sizingRate = rate ?? 0
   if (interval) {
-    const updated = updateRate(rate, interval.arrivals, interval.seconds)
+    const updated = updateRate(rate, rateBefore, interval.arrivals, interval.seconds)
     rate = updated.rate
+    rateBefore = updated.before
     sizingRate = updated.step
       ? (interval.arrivals + SURGE_HEADROOM_SIGMAS * Math.sqrt(interval.arrivals)) / interval.seconds
       : rate
@@ -310,7 +330,11 @@ export function decideAutoscale(
     if (rec < previous && !covered) reason += `; waiting for ${window} of samples before scaling down`
   }
   const bounded = clamp(desired, settings)
-  if (bounded > desired) reason = `raised to the minimum ${settings.min}: ${load}`
+  if (bounded > desired)
+    reason =
+      previous < settings.min
+        ? `raised to the minimum ${settings.min}: ${load}`
+        : `${plural(bounded, 'worker')} kept, the minimum: ${load}`
   else if (bounded < desired) reason = `held at the maximum ${settings.max}: ${load}`
   desired = bounded
   if (resumed) {
@@ -323,6 +347,7 @@ export function decideAutoscale(
     count: desired,
     last: sample,
     rate,
+    rateBefore,
     busySeconds,
     completions,
     jobSeconds,

@@ -1,10 +1,10 @@
 // A seeded, deterministic discrete-event simulation of one Resque group under an autoscaler, in simulated
-// time (an hour of load takes milliseconds). Jobs arrive as a Poisson process with a time-varying rate
+// time (an hour of load takes a few milliseconds of CPU). Jobs arrive as a Poisson process with a time-varying rate
 // (thinning), wait in one FIFO queue, and take exponentially distributed service times; a worker takes a
-// job the moment it is idle (no polling delay). A started worker boots for BOOT_SECONDS before it takes
-// jobs. Every SAMPLE_SECONDS the group is sampled as rpd's master samples Redis (LLEN, summed
-// resque:stat:processed of the live workers, busy and running counts, the head job's identity) and the
-// autoscaler returns a count. A graceful stop (rpd, Celery) removes booting then idle workers and lets a
+// job the moment it is idle (no polling delay). A started worker boots (options.bootSeconds, 0.8 to 1 s)
+// before it takes jobs. Every options.sampleSeconds (1 s) the group is sampled as rpd's master samples
+// Redis (LLEN, summed resque:stat:processed of the live workers, busy and running counts, the head job's
+// identity) and the autoscaler returns a count. A graceful stop (rpd, Celery) removes booting then idle workers and lets a
 // busy one finish its job first; a kill (Kubernetes, Heroku) removes the newest workers and drops the job
 // each busy one was running. A removed worker's completion counter leaves the sum, as in Resque.
 // The same seed gives every autoscaler the same arrivals, service times and boot times.
@@ -68,6 +68,8 @@ export interface SimResult {
   firstDecisionSeconds: number | null
   // The count the first scale-up of the burst asked for, over ceil(burst rate × mean job time).
   firstDecisionFraction: number | null
+  // Seconds from the burst's start to the first decision asking for 90 % of that needed count.
+  secondsToNeeded: number | null
   scaleEvents: number
   scaleEventsPerHour: number
   interrupted: number
@@ -209,6 +211,8 @@ function runSimulation(
   let firstDecisionAt: number | null = null
   let firstDecisionCount = 0
   let firstWorkerAt: number | null = null
+  let neededAt: number | null = null
+  const needed = burst ? Math.ceil(burst.rate * workload.jobSeconds) : 0
 
   const chargeWorker = (w: SimWorker, until: number) => {
     workerSeconds += Math.max(0, until - Math.max(w.startedAt, from))
@@ -325,6 +329,7 @@ function runSimulation(
       firstDecisionAt = t
       firstDecisionCount = desired
     }
+    if (burstBase !== null && neededAt === null && desired >= 0.9 * needed) neededAt = t
     lastDesired = desired
     const live = workers.filter((w) => !w.stopping).length
     if (desired > live) for (let i = live; i < desired; i++) spawn(t)
@@ -336,7 +341,6 @@ function runSimulation(
   for (let job = started; job < times.length; job++) recordStart(job, end)
 
   const measured = times.filter((a) => a >= from).length
-  const needed = burst ? Math.ceil(burst.rate * workload.jobSeconds) : 0
   const hours = (end - from) / 3600
   return {
     autoscaler: kind.name,
@@ -349,6 +353,7 @@ function runSimulation(
     firstDecisionSeconds: burst && firstDecisionAt !== null ? firstDecisionAt - burst.from : null,
     firstDecisionFraction:
       burst && firstDecisionAt !== null ? Math.min(1, firstDecisionCount / needed) : null,
+    secondsToNeeded: burst && neededAt !== null ? neededAt - burst.from : null,
     scaleEvents,
     scaleEventsPerHour: scaleEvents / hours,
     interrupted,

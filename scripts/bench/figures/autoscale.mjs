@@ -4,14 +4,18 @@
 import { median } from '../lib/measure.mjs'
 import {
   AUTOSCALERS,
+  RPD,
   WORKLOADS,
   assessTargets,
   compareAutoscalers,
+  simulate,
 } from '../../../dist/autoscale/simulate.js'
 
+const BURST_OFFSETS_S = [0, 0.25, 0.5, 0.75]
 const METRICS = [
   'firstWorkerSeconds',
   'firstDecisionFraction',
+  'secondsToNeeded',
   'p95BurstLatencySeconds',
   'p95LatencySeconds',
   'scaleEventsPerHour',
@@ -28,6 +32,24 @@ export async function measureAutoscale(ctx) {
     return { seed, rows, checks: assessTargets(rows) }
   })
   const used = process.cpuUsage(before)
+  // The same burst starting part-way between two samples: the first decision sees only part of the step.
+  const burst = WORKLOADS.find((w) => w.name === 'burst')
+  const phases = BURST_OFFSETS_S.map((offset) => {
+    const shifted = {
+      ...burst,
+      rate: (t) => burst.rate(t - offset),
+      burst: { ...burst.burst, from: burst.burst.from + offset, to: burst.burst.to + offset },
+    }
+    const rows = seeds.map((seed) => simulate(RPD, shifted, seed))
+    const of = (key) => median(rows.map((r) => r[key] ?? NaN))
+    return {
+      offset,
+      firstWorkerSeconds: of('firstWorkerSeconds'),
+      firstDecisionFraction: of('firstDecisionFraction'),
+      secondsToNeeded: of('secondsToNeeded'),
+      p95BurstLatencySeconds: of('p95BurstLatencySeconds'),
+    }
+  })
   const medians = []
   for (const workload of WORKLOADS)
     for (const kind of AUTOSCALERS) {
@@ -57,6 +79,7 @@ export async function measureAutoscale(ctx) {
     autoscalers: AUTOSCALERS.map((a) => ({ name: a.name, label: a.label, stop: a.stop })),
     medians,
     targets,
+    phases,
     runs,
   }
 }
@@ -71,12 +94,14 @@ const perHour = (v) => (Number.isFinite(v) ? v.toFixed(1) : '—')
 export function formatAutoscale(data) {
   const label = (name) => data.autoscalers.find((a) => a.name === name).label
   const lines = [
-    '| workload | autoscaler | first extra worker | first decision, of needed | p95 latency, burst | p95 latency | scale events / h | jobs interrupted | worker-seconds | peak workers |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| workload | autoscaler | first extra worker | first decision, of needed | 90 % of needed asked | ' +
+      'p95 latency, burst | p95 latency | scale events / h | jobs interrupted | worker-seconds | peak workers |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ]
   for (const r of data.medians)
     lines.push(
-      `| ${r.workload} | ${label(r.autoscaler)} | ${seconds(r.firstWorkerSeconds)} | ${percent(r.firstDecisionFraction)} | ` +
+      `| ${r.workload} | ${label(r.autoscaler)} | ${seconds(r.firstWorkerSeconds)} | ` +
+        `${percent(r.firstDecisionFraction)} | ${seconds(r.secondsToNeeded)} | ` +
         `${seconds(r.p95BurstLatencySeconds)} | ${seconds(r.p95LatencySeconds)} | ${perHour(r.scaleEventsPerHour)} | ` +
         `${count(r.interrupted)} | ${count(r.workerSeconds)} | ${count(r.peakWorkers)} |`,
     )
@@ -84,6 +109,17 @@ export function formatAutoscale(data) {
   for (const t of data.targets)
     lines.push(
       `| ${t.target} | ${t.values.join('; ')} | ${t.metIn === t.of ? 'yes' : `**${t.metIn} of ${t.of}**`} |`,
+    )
+  lines.push(
+    '',
+    '| rpd, burst starting this long after a sample | first extra worker | first decision, of needed | ' +
+      '90 % of needed asked | p95 latency, burst |',
+    '| --- | --- | --- | --- | --- |',
+  )
+  for (const p of data.phases)
+    lines.push(
+      `| ${p.offset} s | ${seconds(p.firstWorkerSeconds)} | ${percent(p.firstDecisionFraction)} | ` +
+        `${seconds(p.secondsToNeeded)} | ${seconds(p.p95BurstLatencySeconds)} |`,
     )
   return lines
 }
