@@ -48,6 +48,20 @@ async function enqueueNaps(queue: string, count: number, ms: number, prefix = 'j
   await pipeline.exec()
 }
 
+// Polls status until pred holds; returns that status.
+async function statusWhen(dir: string, pred: (s: StatusJson) => boolean, what: string, timeoutMs = 15_000) {
+  let last: StatusJson | undefined
+  await waitFor(
+    async () => {
+      last = await status(dir)
+      return pred(last)
+    },
+    what,
+    timeoutMs,
+  )
+  return last!
+}
+
 const logOf = (dir: string) => fs.readFileSync(path.join(dir, 'master.log'), 'utf8')
 
 describe('autoscaling: a group sized by its queues', () => {
@@ -59,13 +73,17 @@ describe('autoscaling: a group sized by its queues', () => {
     expect(live(s, 'images')).toBe(0)
     expect(autoscaleOf(s)?.images).toMatchObject({ min: 0, max: 6, desired: 0 })
     await enqueueNaps('images', 300, 40)
-    s = await waitFor(async () => {
-      const now = await status(dir)
-      return running(now, 'images') >= 4 && now
-    }, 'the group to grow')
+    s = await statusWhen(dir, (now) => running(now, 'images') >= 4, 'the group to grow')
     // One decision to the needed count, with its cause, not +1 steps.
-    const growth = /autoscale: images 0 -> (\d+) \((\d+) queued/.exec(logOf(dir))
-    expect(growth, logOf(dir)).not.toBeNull()
+    const growth = /autoscale: images 0 -> (\d+) \([^)]*?(\d+) queued/.exec(logOf(dir))
+    if (!growth)
+      console.log(
+        logOf(dir)
+          .split('\n')
+          .filter((l) => l.includes('master['))
+          .join('\n'),
+      )
+    expect(growth).not.toBeNull()
     expect(Number(growth![1])).toBeGreaterThanOrEqual(4)
     // A manual group is not touched by any of it.
     expect(running(s, 'mail')).toBe(1)
@@ -90,11 +108,9 @@ describe('autoscaling: a group sized by its queues', () => {
       return started.find((job) => job.tag === 'long-0') as { pid: number } | undefined
     }, 'the long job to start')
     // The others drain and go idle; the window passes; only the busy one must remain, still running.
-    const s = await waitFor(
-      async () => {
-        const now = await status(dir)
-        return now.workers.filter((w) => w.queues === 'work').length === 1 && now
-      },
+    const s = await statusWhen(
+      dir,
+      (now) => now.workers.filter((w) => w.queues === 'work').length === 1,
       'the idle workers to be stopped',
       20_000,
     )
@@ -133,10 +149,7 @@ describe('autoscaling: a group sized by its queues', () => {
       await start(dir, ['slow=0..3'], own.url)
       await rpd(['autoscale', 'slow', '--down-after', '2s', '--state-dir', dir])
       await enqueueNaps('slow', 30, 20_000, 'slow', own.client())
-      const grown = await waitFor(async () => {
-        const now = await status(dir)
-        return running(now, 'slow') === 3 && now
-      }, 'the group to grow')
+      const grown = await statusWhen(dir, (now) => running(now, 'slow') === 3, 'the group to grow')
       await own.stop()
       await waitFor(
         () => /autoscale: slow 3 \(Redis unreachable: holding 3 workers/.test(logOf(dir)),

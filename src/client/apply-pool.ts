@@ -1,4 +1,11 @@
-import { type Formation, applyChanges, formatFormation, parseChanges, sameSpec } from '../state/formation.js'
+import {
+  type Bounds,
+  type Formation,
+  applyChanges,
+  formatFormation,
+  parseChanges,
+  sameSpec,
+} from '../state/formation.js'
 import { LogReader, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
 import { type PoolConfig, readPool } from '../state/pool-file.js'
@@ -15,10 +22,14 @@ export interface ApplyOptions {
   timeoutMs?: number
 }
 
-export type ApplyOutcome =
+export type ApplyOutcome = (
   | { kind: 'unchanged'; pool: PoolConfig }
   | { kind: 'saved'; pool: PoolConfig }
   | { kind: 'signalled' | 'applied'; pool: PoolConfig; status?: StatusFile }
+) & {
+  // Automatic groups this change made manual (scaled to a count).
+  manual?: string[]
+}
 
 // Tells a running master (HUP) to re-read pool.yml, then follows its log until done() holds.
 async function applyToMaster(
@@ -61,12 +72,15 @@ export async function scalePool(
 ): Promise<ApplyOutcome> {
   const changes = parseChanges(specs)
   const paths = ensureStateDir(dir)
-  const { after, changed } = await updatePool(paths, (pool) => {
+  const { before, after, changed } = await updatePool(paths, (pool) => {
     const spec = applyChanges(pool, changes)
     return sameSpec(spec, pool) ? undefined : { ...pool, ...spec }
   })
   if (!changed) return { kind: 'unchanged', pool: after }
-  return applyToMaster(
+  const manual = Object.keys(before.bounds).filter(
+    (group) => !after.bounds[group] && group in after.formation,
+  )
+  const outcome = await applyToMaster(
     paths,
     after,
     options,
@@ -74,6 +88,7 @@ export async function scalePool(
     `scaling to ${formatFormation(after.formation, after.bounds) || 'no workers'}`,
     (status) => formationApplied(status, after.generation),
   )
+  return { ...outcome, manual }
 }
 
 // Re-reads pool.yml (after a hand edit) and reopens master.log (after rotation).
@@ -165,6 +180,6 @@ export async function configureAutoscale(
   )
 }
 
-export function describeFormation(formation: Formation): string {
-  return formatFormation(formation) || '(no workers)'
+export function describeFormation(formation: Formation, bounds: Bounds = {}): string {
+  return formatFormation(formation, bounds) || '(no workers)'
 }
