@@ -29,6 +29,26 @@ export interface PoolConfig {
   // Automatic groups (`images=0..8`): their bounds; formation holds their minimum.
   bounds: Bounds
   autoscale: AutoscaleConfig
+  // Pool-wide limits on what autoscaling may do: host load and memory, per-worker memory, a total budget.
+  guards: GuardConfig
+  // Time-of-day windows (`mon-fri 09:00-18:00 ui=6 reports=0..2`), read in `timezone` (default: local).
+  schedules: string[]
+  timezone?: string
+}
+
+export interface GuardConfig {
+  // 1-minute load average per core above which no group grows, and groups shed workers after guardAfter.
+  maxLoad?: number
+  // MemAvailable floor, `500M` or `10%`.
+  minFreeMem?: string
+  // Seconds a guard must stay tripped before a worker is shed.
+  guardAfter?: number
+  // A worker above this resident memory (`500M`) is stopped after its job and replaced.
+  maxRss?: string
+  // Consecutive samples over maxRss before each step (QUIT, TERM, KILL).
+  rssSamples?: number
+  // The sum of every group's workers never exceeds this.
+  maxTotal?: number
 }
 
 // How automatic groups are sized (`rpd autoscale`): pool-wide knobs, and per group where set.
@@ -69,6 +89,8 @@ export function defaultPool(cwd: string = process.cwd()): PoolConfig {
     restartEpochs: {},
     bounds: {},
     autoscale: {},
+    guards: {},
+    schedules: [],
   }
 }
 
@@ -106,6 +128,9 @@ export function parsePool(text: string, file: string): PoolConfig {
     formation: spec.formation,
     bounds: spec.bounds,
     autoscale: parseAutoscale(record.autoscale, `${file}: autoscale`),
+    guards: parseGuards(record.guards, `${file}: guards`),
+    schedules: parseSchedules(record.schedules, `${file}: schedules`),
+    timezone: optionalString(record, 'timezone', file),
     command: optionalString(record, 'command', file),
     jobs: optionalString(record, 'jobs', file),
     redis: optionalString(record, 'redis', file),
@@ -150,6 +175,37 @@ function parseAutoscale(value: unknown, where: string): AutoscaleConfig {
   return config
 }
 
+// Checked again where each value is used (sizes, windows); here only their types, so a hand edit fails by name.
+function parseGuards(value: unknown, where: string): GuardConfig {
+  if (value === undefined || value === null) return {}
+  if (typeof value !== 'object' || Array.isArray(value)) throw usageError(`${where} must be a mapping`)
+  const record = value as Record<string, unknown>
+  const guards: GuardConfig = {}
+  for (const key of ['maxLoad', 'guardAfter', 'rssSamples', 'maxTotal'] as const) {
+    const n = record[key]
+    if (n === undefined || n === null) continue
+    if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0)
+      throw usageError(`${where}.${key} must be a number above 0`)
+    if ((key === 'rssSamples' || key === 'maxTotal') && !Number.isInteger(n))
+      throw usageError(`${where}.${key} must be a whole number`)
+    guards[key] = n
+  }
+  for (const key of ['minFreeMem', 'maxRss'] as const) {
+    const text = record[key]
+    if (text === undefined || text === null) continue
+    if (typeof text !== 'string' && typeof text !== 'number') throw usageError(`${where}.${key} must be a size such as 500M`)
+    guards[key] = String(text)
+  }
+  return guards
+}
+
+function parseSchedules(value: unknown, where: string): string[] {
+  if (value === undefined || value === null) return []
+  if (!Array.isArray(value) || value.some((line) => typeof line !== 'string'))
+    throw usageError(`${where} must be a list of windows such as 'mon-fri 09:00-18:00 ui=6'`)
+  return value as string[]
+}
+
 function validateFormationLike(value: unknown, where: string): Record<string, number> {
   if (value === undefined || value === null) return {}
   if (typeof value !== 'object' || Array.isArray(value)) throw usageError(`${where} must be a mapping`)
@@ -174,6 +230,9 @@ export function formatPool(pool: PoolConfig): string {
     cwd: pool.cwd,
     restartEpochs: pool.restartEpochs,
     autoscale: Object.keys(pool.autoscale).length ? pool.autoscale : undefined,
+    guards: Object.keys(pool.guards).length ? pool.guards : undefined,
+    schedules: pool.schedules.length ? pool.schedules : undefined,
+    timezone: pool.timezone,
   }
   for (const key of Object.keys(doc)) if (doc[key] === undefined) delete doc[key]
   return YAML.stringify(doc)
