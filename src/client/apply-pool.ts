@@ -1,10 +1,4 @@
-import {
-  type Formation,
-  applyChanges,
-  formatFormation,
-  parseChanges,
-  sameFormation,
-} from '../state/formation.js'
+import { applyChanges, formatFormation, parseChanges, sameFormation } from '../state/formation.js'
 import { LogReader, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
 import { type PoolConfig, readPool } from '../state/pool-file.js'
@@ -131,8 +125,4 @@ function restartDone(status: StatusFile, pool: PoolConfig, groups: readonly stri
       .filter((w) => w.queues === group && w.state !== 'stopping')
       .every((w) => w.epoch >= (pool.restartEpochs[group] ?? 0) && w.state === 'running'),
   )
-}
-
-export function describeFormation(formation: Formation): string {
-  return formatFormation(formation) || '(no workers)'
 }

@@ -1,8 +1,9 @@
 import { EXIT_FAILURE, RpdError, errorMessage } from '../errors.js'
-import { describeFormation } from '../client/apply-pool.js'
+import { describeFormation } from '../present/outcomes.js'
 import { findMaster } from '../state/master-pid.js'
 import { readPool } from '../state/pool-file.js'
-import { formatStatus, readPoolStatus } from '../client/pool-status.js'
+import { addProcessTree, readPoolStatus } from '../client/pool-status.js'
+import { formatStatus } from '../present/status-text.js'
 import { ensureStateDir } from '../state/state-dir.js'
 import type { CommandDoc } from './command-docs.js'
 import { commandFlags, commandNames, findCommand, saveFormation } from './commands.js'
@@ -67,7 +68,7 @@ async function enterShell(ctx: ShellContext, editor: LineEditor, noStart: boolea
     ctx.print(`attached to the running pool (master ${status.pid}): it keeps running when you exit`)
     if (ctx.env.WORKERS) ctx.print('WORKERS is ignored while the pool runs: config QUEUE=COUNT changes it')
     ctx.print('')
-    formatStatus(status).forEach((line) => ctx.print(line))
+    formatStatus(addProcessTree(status)).forEach((line) => ctx.print(line))
     return
   }
   if (ctx.env.WORKERS) {
