@@ -48,7 +48,7 @@ export interface ShellCommand {
   // rpd commands whose flags this one takes, besides its own.
   flagsFrom?: string[]
   ownFlags?: FlagDoc[]
-  // Listed with rpd's commands rather than the seed's.
+  // Listed with rpd's commands rather than resque-pool-dynamic's.
   rpdOnly?: boolean
   minArgs?: number
   maxArgs?: number
@@ -126,7 +126,7 @@ async function scaleCommand(ctx: ShellContext, call: Call): Promise<void> {
   if (result) printLines(call, formatScaled(result))
 }
 
-// Writes a formation into pool.yml as WORKERS would set it, without telling the master (the seed's write_config).
+// Writes a formation into pool.yml as WORKERS would set it, without telling the master (resque-pool-dynamic's write_config).
 export async function saveFormation(ctx: ShellContext, specs: readonly string[]): Promise<Formation> {
   const formation = parseFormation(specs)
   const { after } = await updatePool(ctx.paths, (pool) =>
@@ -143,7 +143,7 @@ function followEnded(call: Call, end: FollowEnd): void {
   if (end === 'master exited') call.print('(the master exited)')
 }
 
-// A regular expression as typed: several words are one pattern, and the seed's /.../ form is accepted.
+// A regular expression as typed: several words are one pattern, and resque-pool-dynamic's /.../ form is accepted.
 function readPattern(args: readonly string[]): LineMatcher {
   const text = args.join(' ')
   const slashed = /^\/(.*)\/$/.exec(text)
@@ -156,7 +156,7 @@ const keepFlag: FlagDoc = {
   description: 'leave the pool running even if this shell started it',
 }
 
-// The commands, with the seed's names first; rpd's own follow, so one vocabulary is enough.
+// The commands, with resque-pool-dynamic's names first; rpd's own follow, so one vocabulary is enough.
 export const SHELL_COMMANDS: ShellCommand[] = [
   {
     name: 'status',

@@ -27,7 +27,7 @@ export interface ShellOptions {
   jobs?: string
   // Never stop the pool on exit.
   keep?: boolean
-  // Do not start the pool on entry (the seed's NO_START=1).
+  // Do not start the pool on entry (resque-pool-dynamic's NO_START=1).
   noStart?: boolean
   input: NodeJS.ReadStream
   output: NodeJS.WriteStream
@@ -59,6 +59,10 @@ function completionSources(ctx: ShellContext): CompletionSources {
       }
     },
   }
+}
+
+export function formatBanner(dir: string): string {
+  return `rpd shell on the pool in ${dir}: type help for the commands, help COMMAND for one; exit or ^D leaves`
 }
 
 // Attaches to a running pool, or saves WORKERS as the formation and (unless NO_START) starts the pool.
@@ -107,7 +111,7 @@ async function leaveShell(ctx: ShellContext, editor: LineEditor): Promise<number
   return code
 }
 
-// The interactive console: one pool, the seed's commands and rpd's, until exit or ^D. Returns the exit code.
+// The interactive console: one pool, resque-pool-dynamic's commands and rpd's, until exit or ^D. Returns the exit code.
 export async function runShell(options: ShellOptions): Promise<number> {
   const paths = ensureStateDir(options.dir)
   const ctx: ShellContext = {
@@ -132,6 +136,8 @@ export async function runShell(options: ShellOptions): Promise<number> {
     onLine: (line) => appendHistory(paths.history, line),
   })
   try {
+    // Only a person at a terminal needs the way in; a script piping commands reads just their output.
+    if (editor.interactive) ctx.print(formatBanner(ctx.dir))
     await enterShell(ctx, editor, Boolean(options.noStart))
     for (;;) {
       const line = await editor.readLine()
