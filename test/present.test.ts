@@ -32,7 +32,7 @@ describe('describeExit', () => {
 describe('outcome lines', () => {
   const result = (
     outcome: 'applied' | 'saved' | 'signalled' | 'unchanged',
-    formation = { foo: 2, '*': 1 },
+    formation: Record<string, number> = { foo: 2, '*': 1 },
   ) => ({
     outcome,
     generation: 4,
