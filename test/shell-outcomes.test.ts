@@ -61,5 +61,6 @@ describe('rpd shell and the CLI print one outcome per operation', () => {
       const outcome = words[0] === 'config' ? expected : expected.slice(-1)
       for (const text of outcome) expect(shown, `${line}: ${text}`).toContain(text)
     }
-  })
+    // Two dozen CLI and shell runs, each a new Node process: slow on a loaded machine.
+  }, 240_000)
 })
