@@ -30,6 +30,8 @@ const HOSTILE: [string, string, number, RegExp][] = [
     2,
     /unknown command "frobnicate"( \(did you mean \w+\?\))?: see rpd --help/,
   ],
+  // A swap of two letters is one edit: `stauts` is nearer status than start.
+  ['typo of a command', `stauts`, 2, /unknown command "stauts" \(did you mean status\?\): see rpd --help/],
   ['unknown signal', `kill NOSUCHSIG`, 2, /unknown signal "NOSUCHSIG"/],
   ['bad regex', `logs --until '('`, 2, /bad --until pattern "\("/],
   ['missing jobs module', `start foo=1 --jobs ./no/such/jobs.mjs`, 2, /no\/such\/jobs\.mjs/],

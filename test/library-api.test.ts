@@ -173,7 +173,8 @@ describe('Pool, driven from code', () => {
     const pool = new Pool({ stateDir: dir })
     await pool.start({ formation: { slow: 1 }, jobs: fixture('jobs.mjs'), redis: redis.url })
     const result = await pool.enqueue('other', 'Echo', ['ünïcode', { a: [1, 2] }, 12.5], { count: 3 })
-    expect(result).toEqual({ pushed: 3, length: 3 })
+    // Where the jobs went too, so `rpd enqueue` prints it from this same result.
+    expect(result).toEqual({ pushed: 3, length: 3, url: redis.url, namespace: 'resque' })
     const job = JSON.parse((await client.lindex('resque:queue:other', 0))!)
     expect(job).toEqual({ class: 'Echo', args: ['ünïcode', { a: [1, 2] }, 12.5] })
     await pool.pause()

@@ -253,9 +253,15 @@ describe('rpd shell', () => {
     open()
     await terminal.until(() => terminal.atPrompt(), 'the first prompt', 30_000)
     expect(terminal.lines().join('\n')).toContain('NO_START')
+    // The first line says how to find the commands.
+    expect(terminal.lines()[0]).toMatch(/^rpd shell on the pool in \S+: type help for the commands/)
 
     expect(await terminal.run('frobnicate')).toEqual([
       expect.stringMatching(/^rpd: unknown command "frobnicate".*help/),
+    ])
+    // A typo gets the command it is nearest to (a swap of two letters is one edit).
+    expect(await terminal.run('stauts')).toEqual([
+      'rpd: unknown command "stauts": did you mean status? type help for the list',
     ])
     expect(await terminal.run('config foo=x')).toEqual([expect.stringMatching(/^rpd: bad worker count "x"/)])
     expect(await terminal.run('kill!')).toEqual([expect.stringMatching(/^rpd: usage: kill! SIGNAL/)])

@@ -3,22 +3,14 @@
 // (help, an unknown or malformed flag, a missing argument) is left to oclif, which explains it.
 import fs from 'node:fs'
 import { MANIFEST } from '../paths.js'
-import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ACTION_COMMANDS, reportError, runAction } from './actions/run-action.js'
+import { type FlagSpec, isIntegerFlag, parseFlagWords } from './parse-flags.js'
 import { resolveStateDir } from '../state/state-dir.js'
-
-interface ManifestFlag {
-  name: string
-  type: 'boolean' | 'option'
-  char?: string
-  default?: unknown
-  multiple?: boolean
-}
 
 interface ManifestCommand {
   strict?: boolean
   args: Record<string, { required?: boolean }>
-  flags: Record<string, ManifestFlag>
+  flags: Record<string, FlagSpec>
 }
 
 function readCommand(id: string): ManifestCommand | undefined {
@@ -38,32 +30,19 @@ export function parseCommandLine(
   if (args.includes('--help') || args.includes('-h')) return undefined
   const flags = Object.values(command.flags)
   if (flags.some((flag) => flag.multiple)) return undefined
-  const options: ParseArgsConfig['options'] = {}
-  for (const flag of flags)
-    options[flag.name] = {
-      type: flag.type === 'boolean' ? 'boolean' : 'string',
-      ...(flag.char ? { short: flag.char } : {}),
-    }
-  let parsed: ReturnType<typeof parseArgs>
-  try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: true })
-  } catch {
-    return undefined
-  }
-  const values: Record<string, unknown> = {}
-  for (const flag of flags) {
-    const given = parsed.values[flag.name]
-    // A flag with a numeric default is an integer flag; only plain positive digits are taken here.
-    if (typeof flag.default === 'number') {
-      if (given === undefined) values[flag.name] = flag.default
-      else if (typeof given === 'string' && /^[1-9]\d{0,8}$/.test(given)) values[flag.name] = Number(given)
-      else return undefined
-    } else values[flag.name] = given ?? flag.default
+  const parsed = parseFlagWords(flags, args)
+  if (!parsed.ok) return undefined
+  const values: Record<string, unknown> = { ...parsed.flags }
+  // Only plain positive digits are taken here: oclif judges the rest against each flag's bounds.
+  for (const flag of flags.filter(isIntegerFlag)) {
+    const text = values[flag.name]
+    if (typeof text !== 'string' || !/^[1-9]\d{0,8}$/.test(text)) return undefined
+    values[flag.name] = Number(text)
   }
   const declared = Object.values(command.args)
-  if (command.strict !== false && parsed.positionals.length > declared.length) return undefined
-  if (declared.filter((arg) => arg.required).length > parsed.positionals.length) return undefined
-  return { argv: parsed.positionals, flags: values }
+  if (command.strict !== false && parsed.args.length > declared.length) return undefined
+  if (declared.filter((arg) => arg.required).length > parsed.args.length) return undefined
+  return { argv: parsed.args, flags: values }
 }
 
 // The exit code, or undefined when oclif should run this command line instead.

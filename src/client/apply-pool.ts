@@ -1,11 +1,4 @@
-import {
-  type Bounds,
-  type Formation,
-  applyChanges,
-  formatFormation,
-  parseChanges,
-  sameSpec,
-} from '../state/formation.js'
+import { applyChanges, formatFormation, parseChanges, sameSpec } from '../state/formation.js'
 import { LogReader, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
 import { type PoolConfig, readPool } from '../state/pool-file.js'
@@ -178,8 +171,4 @@ export async function configureAutoscale(
   return applyToMaster(paths, after, options, print, 'changing the autoscaling policy', (status) =>
     formationApplied(status, after.generation),
   )
-}
-
-export function describeFormation(formation: Formation, bounds: Bounds = {}): string {
-  return formatFormation(formation, bounds) || '(no workers)'
 }

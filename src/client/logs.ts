@@ -1,5 +1,5 @@
 import { RE2JS } from 're2js'
-import { RpdError, usageError } from '../errors.js'
+import { EXIT_FAILURE, RpdError, usageError } from '../errors.js'
 import { LogReader, follow, logSize, readLastLines } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
 import type { Print } from './pool-wait.js'
@@ -41,6 +41,15 @@ function re2Flags(flags: string): number {
     (flags.includes('m') ? RE2JS.MULTILINE : 0) |
     (flags.includes('s') ? RE2JS.DOTALL : 0)
   )
+}
+
+// `logs --until` found nothing in time: the same words from the CLI, the shell and Pool.logs().
+export function noMatchError(
+  until: string | RegExp | undefined,
+  timeoutSeconds: number | undefined,
+): RpdError {
+  const pattern = typeof until === 'string' ? JSON.stringify(until) : String(until)
+  return new RpdError(`no line matched ${pattern} within ${timeoutSeconds ?? 0} s`, EXIT_FAILURE, 'TIMEOUT')
 }
 
 // Prints the last lines of master.log; with follow, goes on until the master exits (or the signal aborts);

@@ -1,4 +1,3 @@
-import { EXIT_NOT_RUNNING } from '../errors.js'
 import type { Formation } from '../state/formation.js'
 import { findMaster } from '../state/master-pid.js'
 import {
@@ -11,7 +10,6 @@ import {
   readUser,
 } from '../proc/process-identity.js'
 import { DEFAULT_NAMESPACE } from '../resque/keys.js'
-import { redactUrl } from '../resque/redis-url.js'
 import type { ResqueStats, ResqueStatsResult } from '../resque/read-stats.js'
 import { type StatePaths, inspectStateDir, statePaths } from '../state/state-dir.js'
 import {
@@ -42,6 +40,8 @@ export interface PoolStatus {
   // Workers a dead master left behind, still alive (verified by pid and start time).
   leftovers: WorkerStatus[]
   autoscale?: Record<string, AutoscaleReport>
+  // The master's process tree, read for text output only (see readStatusWithTree).
+  tree?: ProcessNode
 }
 
 // The status plus, for a pool of built-in workers, Resque's queue depths and totals read from Redis.
@@ -177,133 +177,44 @@ export function statusJson(status: PoolStatus): StatusJson {
   }
 }
 
-export function formatUptime(seconds: number): string {
-  const h = Math.floor(seconds / 3600)
-  const m = Math.floor((seconds % 3600) / 60)
-  const s = seconds % 60
-  const pad = (n: number) => String(n).padStart(2, '0')
-  return h ? `${h}h ${pad(m)}m ${pad(s)}s` : m ? `${m}m ${pad(s)}s` : `${s}s`
+// A process of the tree status draws: the master, its workers and their children (a Ruby worker's forked job).
+export interface ProcessNode {
+  pid: number
+  user: string
+  title: string
+  children: ProcessNode[]
 }
 
-// A queue group as a YAML key: quoted when it is not a plain word.
-export function formatGroupKey(group: string): string {
-  return /^[A-Za-z0-9_][A-Za-z0-9_.,-]*$/.test(group) ? group : JSON.stringify(group)
-}
-
-export function formatFormationLines(formation: Formation, indent = '  '): string[] {
-  const entries = Object.entries(formation)
-  return entries.length === 0
-    ? [`${indent}(no workers)`]
-    : entries.map(([group, count]) => `${indent}${formatGroupKey(group)}: ${count}`)
-}
-
-function workerNote(worker: WorkerStatus): string {
-  const parts = [worker.queues, worker.state]
-  if (worker.restarts) parts.push(`restarts ${worker.restarts}`)
-  if (worker.job) parts.push(`busy: ${worker.job.class} on ${worker.job.queue} since ${worker.job.since}`)
-  else if ('job' in worker && worker.state === 'running') parts.push('idle')
-  if (worker.paused) parts.push('paused')
-  return `(${parts.join(', ')})`
-}
-
-// Draws the master and its descendants like pstree: pid, user, title; each worker annotated with its slot.
-export function drawProcessTree(rootPid: number, workers: readonly WorkerStatus[]): string[] {
-  const processes = listProcesses()
+// Reads the master and its live descendants from the process table, each level by pid.
+export function readProcessTree(rootPid: number): ProcessNode {
   const children = new Map<number, ProcStat[]>()
-  for (const proc of processes) {
+  for (const proc of listProcesses()) {
     if (proc.state === 'Z') continue
     const siblings = children.get(proc.ppid) ?? []
     siblings.push(proc)
     children.set(proc.ppid, siblings)
   }
-  const byPid = new Map(workers.map((worker) => [worker.pid, worker]))
-  const label = (pid: number) => {
-    const worker = byPid.get(pid)
-    return `${pid} ${readUser(pid)} ${readCmdline(pid)}${worker ? `  ${workerNote(worker)}` : ''}`
-  }
-  const lines = [`-+= ${label(rootPid)}`]
-  const walk = (pid: number, prefix: string) => {
+  const read = (pid: number, title: string): ProcessNode => ({
+    pid,
+    user: readUser(pid),
+    title,
     // A process that exited while we looked has no command line left: leave it out.
-    const kids = (children.get(pid) ?? [])
-      .filter((kid) => readCmdline(kid.pid) !== '')
+    children: (children.get(pid) ?? [])
+      .map((kid) => ({ pid: kid.pid, title: readCmdline(kid.pid) }))
+      .filter((kid) => kid.title !== '')
       .sort((a, b) => a.pid - b.pid)
-    kids.forEach((kid, i) => {
-      const last = i === kids.length - 1
-      const hasKids = (children.get(kid.pid)?.length ?? 0) > 0
-      lines.push(`${prefix}${last ? '\\' : '|'}-${hasKids ? '+' : '-'}- ${label(kid.pid)}`)
-      walk(kid.pid, `${prefix}${last ? ' ' : '|'}  `)
-    })
-  }
-  walk(rootPid, ' ')
-  return lines
+      .map((kid) => read(kid.pid, kid.title)),
+  })
+  return read(rootPid, readCmdline(rootPid))
 }
 
-// What `rpd status [--json]` prints; returns the exit code (0 running, 3 not).
-export async function reportStatus(
-  dir: string,
-  json: boolean,
-  write: (line: string) => void,
-): Promise<number> {
-  const status = await readFullStatus(dir)
-  if (json) write(JSON.stringify(statusJson(status), null, 2))
-  else formatStatus(status).forEach((line) => write(line))
-  return status.running ? 0 : EXIT_NOT_RUNNING
+// The status as `rpd status` draws it: with the process tree when the master runs.
+export async function readStatusWithTree(dir: string): Promise<PoolStatus> {
+  return addProcessTree(await readFullStatus(dir))
 }
 
-export function formatStatus(status: PoolStatus): string[] {
-  if (!status.running) {
-    const lines = [`Status: not running (state directory ${status.stateDir})`]
-    if (status.found) lines.push(`  ${status.found}`)
-    if (status.leftovers.length)
-      lines.push(
-        `  ${status.leftovers.length} workers of a dead master are still running: ${status.leftovers.map((w) => `${w.pid} (${w.queues})`).join(', ')}`,
-        '  rpd start stops them before it starts a new pool; rpd stop stops them now',
-      )
-    return lines
-  }
-  if (status.found) return [`Status: running, pid: ${status.pid}`, `  ${status.found}`]
-  const head = `Status: ${status.state}${status.paused ? ' (paused)' : ''}, pid: ${status.pid}, uptime: ${formatUptime(status.uptimeSeconds ?? 0)}, generation: ${status.generation}`
-  const lines = [head, 'Configuration:', ...formatFormationLines(status.formation), 'Process tree:']
-  lines.push(...drawProcessTree(status.pid!, status.workers))
-  for (const worker of status.workers.filter((w) => w.state === 'backoff')) {
-    const next = worker.nextAttemptAt ? Math.max(0, Date.parse(worker.nextAttemptAt) - Date.now()) : 0
-    const exit = worker.lastExit
-    const why = exit ? (exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`) : 'spawn failed'
-    lines.push(
-      `  ${worker.queues}: waiting to respawn in ${(next / 1000).toFixed(1)} s (last exit: ${why}, restarts ${worker.restarts})`,
-    )
-  }
-  if (status.autoscale) lines.push(...formatAutoscale(status.autoscale))
-  if (status.resque) lines.push(...formatResque(status))
-  return lines
-}
-
-// Each automatic group: running/desired within its bounds, and the last decision with its reason.
-function formatAutoscale(autoscale: Record<string, AutoscaleReport>): string[] {
-  const lines = ['Autoscale:']
-  for (const [group, report] of Object.entries(autoscale)) {
-    const dry = report.dryRun ? ', dry run' : ''
-    lines.push(
-      `  ${formatGroupKey(group)}: ${report.desired} (${report.min}..${report.max}, target latency ${report.targetLatency} s${dry}): ${report.reason}`,
-    )
-  }
-  return lines
-}
-
-// Queue depths, what the built-in workers do, and Resque's processed / failed totals.
-function formatResque(status: PoolStatus): string[] {
-  const where = `${redactUrl(status.redisUrl ?? '')}, namespace ${status.namespace || DEFAULT_NAMESPACE}`
-  const result = status.resque!
-  if ('error' in result) return [`Resque: redis unreachable: ${result.error}`]
-  const { queues, processed, failed } = result.stats
-  const depths = Object.entries(queues).map(([name, depth]) => `${formatGroupKey(name)}: ${depth}`)
-  const reporting = status.workers.filter((w) => 'job' in w && w.state !== 'backoff')
-  const busy = reporting.filter((w) => w.job).length
-  const paused = reporting.filter((w) => w.paused).length
-  return [
-    `Resque (${where}):`,
-    `  queues: ${depths.length ? depths.join(', ') : '(none)'}`,
-    `  workers: ${busy} busy, ${reporting.length - busy} idle${paused ? `, ${paused} paused` : ''}`,
-    `  processed: ${processed}, failed: ${failed}`,
-  ]
+export function addProcessTree(status: PoolStatus): PoolStatus {
+  return status.running && status.pid !== null && !status.found
+    ? { ...status, tree: readProcessTree(status.pid) }
+    : status
 }

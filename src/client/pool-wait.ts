@@ -1,4 +1,5 @@
 import { EXIT_FAILURE, RpdError } from '../errors.js'
+import { describeExit } from '../present/outcomes.js'
 import { LogReader, follow } from '../state/log-tail.js'
 import { type ProcessIdentity, isAlive } from '../proc/process-identity.js'
 import type { StatePaths } from '../state/state-dir.js'
@@ -70,14 +71,8 @@ export async function waitForMaster(options: WaitApplied): Promise<StatusFile> {
           )
         : undefined
       if (crashed) {
-        const exit = crashed.lastExit!
-        const why = exit.signal
-          ? `signal ${exit.signal}`
-          : exit.code === null
-            ? 'could not be spawned'
-            : `status ${exit.code}`
         return new RpdError(
-          `a worker for ${crashed.queues} exited (${why}) while ${options.what}; the pool keeps retrying with backoff: see rpd logs, fix the command, or rpd stop`,
+          `a worker for ${crashed.queues} exited (${describeExit(crashed.lastExit)}) while ${options.what}; the pool keeps retrying with backoff: see rpd logs, fix the command, or rpd stop`,
           EXIT_FAILURE,
           'WORKER_FAILED',
         )

@@ -1,17 +1,14 @@
 import { EXIT_FAILURE, RpdError } from '../errors.js'
-import type { Formation } from '../state/formation.js'
-import { type LogLine, parseLogLine } from '../state/log-file.js'
-import { type PoolConfig, readPool } from '../state/pool-file.js'
+import type { Bounds, Formation } from '../state/formation.js'
+import type { LogLine } from '../state/log-file.js'
 import { inspectStateDir, resolveStateDir, statePaths } from '../state/state-dir.js'
-import { type ApplyOutcome, reloadPool, restartPool, scalePool } from './apply-pool.js'
-import { publicConfig, type PublicConfig } from './config.js'
-import { showLogs } from './logs.js'
+import type { ApplyOutcome } from './apply-pool.js'
+import type { PublicConfig } from './config.js'
 import { type StatusJson, readFullStatus, statusJson } from './pool-status.js'
 import { signalMaster } from './signal-master.js'
-import { startPool } from './start-pool.js'
-import { stopPool } from './stop-pool.js'
-import { watchStatus } from './watch-status.js'
 
+// Each operation loads what it needs when called: `rpd status` and `rpd kill` run through this class without
+// loading the YAML parser, the regular-expression engine or the daemon launcher.
 export interface PoolOptions {
   // The state directory; default: $RPD_STATE_DIR, else the nearest .rpd upwards, else ./.rpd.
   stateDir?: string
@@ -56,6 +53,24 @@ export interface ApplyResult {
   outcome: 'applied' | 'saved' | 'signalled' | 'unchanged'
   generation: number
   formation: Formation
+  // Automatic groups and their bounds (`images=0..8`).
+  bounds: Bounds
+  // Automatic groups this change made manual (scaled to a count).
+  manual: string[]
+}
+
+// A signal sent to the verified master.
+export interface SignalResult {
+  pid: number
+  signal: string
+}
+
+// Jobs pushed: how many, the queue's length after, and where (the Redis URL and namespace).
+export interface EnqueueResult {
+  pushed: number
+  length: number
+  url: string
+  namespace: string
 }
 
 export type FormationChanges = Record<string, number | string> | string | readonly string[]
@@ -97,7 +112,13 @@ function formationSpecs(formation: StartPoolOptions['formation']): string[] | un
 }
 
 function applyResult(outcome: ApplyOutcome): ApplyResult {
-  return { outcome: outcome.kind, generation: outcome.pool.generation, formation: outcome.pool.formation }
+  return {
+    outcome: outcome.kind,
+    generation: outcome.pool.generation,
+    formation: outcome.pool.formation,
+    bounds: outcome.pool.bounds,
+    manual: outcome.manual ?? [],
+  }
 }
 
 // A pool of Resque workers, driven from code: every CLI command is one method here. Methods return data and
@@ -120,6 +141,7 @@ export class Pool {
 
   // Starts a detached master and (unless wait is false) waits until every worker has started.
   async start(options: StartPoolOptions = {}): Promise<StartedPool> {
+    const { startPool } = await import('./start-pool.js')
     const { master, pool, paths } = await startPool(
       this.stateDir,
       {
@@ -148,6 +170,7 @@ export class Pool {
   // `{ foo: 4, bar: '+1', baz: 0 }` or `'foo=4 bar=+1 baz=0'`: merged into the formation, applied to a running
   // pool (waiting until it is), or saved for the next start when none runs.
   async scale(changes: FormationChanges, options: WaitOptions = {}): Promise<ApplyResult> {
+    const { scalePool } = await import('./apply-pool.js')
     const outcome = await scalePool(
       this.stateDir,
       changeSpecs(changes),
@@ -159,6 +182,7 @@ export class Pool {
 
   // Re-reads pool.yml (after a hand edit) and reopens master.log (after rotation).
   async reload(options: WaitOptions = {}): Promise<ApplyResult> {
+    const { reloadPool } = await import('./apply-pool.js')
     const outcome = await reloadPool(
       this.stateDir,
       { wait: options.wait, timeoutMs: toMs(options.timeout) },
@@ -169,6 +193,7 @@ export class Pool {
 
   // Rolling restart of the groups named (default: all): each replacement starts before its predecessor stops.
   async restart(groups: readonly string[] = [], options: WaitOptions = {}): Promise<ApplyResult> {
+    const { restartPool } = await import('./apply-pool.js')
     const outcome = await restartPool(
       this.stateDir,
       groups,
@@ -179,24 +204,26 @@ export class Pool {
   }
 
   // Sends a signal to the verified master (USR1/USR2/CONT are passed on to every worker).
-  async kill(signal: string): Promise<{ pid: number; signal: string }> {
+  async kill(signal: string): Promise<SignalResult> {
     const { master, signal: sent } = signalMaster(this.stateDir, signal)
     return { pid: master.pid, signal: sent }
   }
 
   // Resque's pause (USR2 to every worker) and resume (CONT).
-  async pause(): Promise<{ pid: number; signal: string }> {
+  async pause(): Promise<SignalResult> {
     return this.kill('USR2')
   }
 
-  async resume(): Promise<{ pid: number; signal: string }> {
+  async resume(): Promise<SignalResult> {
     return this.kill('CONT')
   }
 
   // The saved formation and settings (what `rpd config` shows).
   async config(): Promise<PublicConfig> {
+    const { readPool } = await import('../state/pool-file.js')
+    const { publicConfig } = await import('./config.js')
     const paths = statePaths(this.stateDir)
-    const pool: PoolConfig | undefined = inspectStateDir(paths.dir) ? readPool(paths) : undefined
+    const pool = inspectStateDir(paths.dir) ? readPool(paths) : undefined
     if (!pool)
       throw new RpdError(
         `no pool saved in ${paths.dir}: start one with rpd start, or save one with rpd scale`,
@@ -208,6 +235,8 @@ export class Pool {
 
   // master.log's lines, parsed; with follow, new lines as they come (end the loop, or abort the signal, to stop).
   async *logs(options: LogsOptions = {}): AsyncGenerator<LogLine> {
+    const { noMatchError, showLogs } = await import('./logs.js')
+    const { parseLogLine } = await import('../state/log-file.js')
     const queue: string[] = []
     let wake: (() => void) | undefined
     let finished = false
@@ -251,12 +280,7 @@ export class Pool {
         wake = undefined
       }
       if (failure) throw failure
-      if (!matched)
-        throw new RpdError(
-          `no line matched ${String(options.until)} within ${options.timeout} s`,
-          EXIT_FAILURE,
-          'TIMEOUT',
-        )
+      if (!matched) throw noMatchError(options.until, options.timeout)
     } finally {
       abort.abort()
       outer?.removeEventListener('abort', onOuterAbort)
@@ -265,8 +289,9 @@ export class Pool {
   }
 
   // The status now, then again each time the master rewrites it, until the signal aborts.
-  watch(options: { signal?: AbortSignal } = {}): AsyncGenerator<StatusJson> {
-    return watchStatus(this.stateDir, options.signal)
+  async *watch(options: { signal?: AbortSignal } = {}): AsyncGenerator<StatusJson> {
+    const { watchStatus } = await import('./watch-status.js')
+    yield* watchStatus(this.stateDir, options.signal)
   }
 
   // Pushes a Resque job as Ruby's Resque.enqueue does, on the pool's Redis (or the one given).
@@ -274,20 +299,29 @@ export class Pool {
     queue: string,
     className: string,
     args: readonly unknown[] = [],
-    options: { count?: number; redis?: string; namespace?: string } = {},
-  ): Promise<{ pushed: number; length: number }> {
+    // rawArgs: the arguments as JSON texts, written exactly as given (2.0 stays a Float for Ruby).
+    options: { count?: number; redis?: string; namespace?: string; rawArgs?: readonly string[] } = {},
+  ): Promise<EnqueueResult> {
     const { chooseRedisTarget, enqueueJobs } = await import('../resque/enqueue.js')
     const target = chooseRedisTarget({
       url: options.redis,
       namespace: options.namespace,
       stateDir: this.stateDir,
     })
-    const result = await enqueueJobs({ ...target, queue, className, args, count: options.count ?? 1 })
-    return { pushed: result.pushed, length: result.length }
+    const result = await enqueueJobs({
+      ...target,
+      queue,
+      className,
+      args,
+      rawArgs: options.rawArgs,
+      count: options.count ?? 1,
+    })
+    return { pushed: result.pushed, length: result.length, url: result.url, namespace: result.namespace }
   }
 
   // Graceful stop: every worker finishes its job, then the master exits; escalates after the timeout.
   async stop(options: StopOptions = {}): Promise<'stopped' | 'not running'> {
+    const { stopPool } = await import('./stop-pool.js')
     return stopPool(
       this.stateDir,
       { timeoutMs: toMs(options.timeout), force: options.force, signal: options.signal },

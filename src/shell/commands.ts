@@ -1,23 +1,26 @@
 import fs from 'node:fs'
-import { RpdError, usageError } from '../errors.js'
+import { usageError } from '../errors.js'
 import { type Formation, parseFormation, sameFormation } from '../state/formation.js'
-import { type LineMatcher, compileUntil, showLogs } from '../client/logs.js'
+import { type LineMatcher, compileUntil, noMatchError, showLogs } from '../client/logs.js'
 import { findMaster } from '../state/master-pid.js'
 import { updatePool } from '../state/pool-lock.js'
-import {
-  drawProcessTree,
-  formatStatus,
-  readFullStatus,
-  readPoolStatus,
-  statusJson,
-} from '../client/pool-status.js'
+import { readPoolStatus, readProcessTree, readStatusWithTree } from '../client/pool-status.js'
 import type { Print } from '../client/pool-wait.js'
-import { describeFormation, reloadPool, restartPool, scalePool } from '../client/apply-pool.js'
-import { showConfig } from '../client/config.js'
-import { signalMaster } from '../client/signal-master.js'
-import { shortSignal } from '../proc/signals.js'
-import { startPool } from '../client/start-pool.js'
-import { stopPool } from '../client/stop-pool.js'
+import { Pool } from '../client/pool.js'
+import { formatConfig } from '../present/config-text.js'
+import {
+  describeFormation,
+  formatKilled,
+  formatPaused,
+  formatReloaded,
+  formatRestarted,
+  formatResumed,
+  formatScaled,
+  formatStarted,
+  formatStatePaths,
+  formatStopped,
+} from '../present/outcomes.js'
+import { drawProcessTree, formatStatus, formatStatusJson } from '../present/status-text.js'
 import type { FlagDoc } from './command-docs.js'
 import type { ArgKind } from './complete-line.js'
 import { formatCommandHelp, formatCommandList, unknownCommandError } from './help-text.js'
@@ -45,7 +48,7 @@ export interface ShellCommand {
   // rpd commands whose flags this one takes, besides its own.
   flagsFrom?: string[]
   ownFlags?: FlagDoc[]
-  // Listed with rpd's commands rather than the seed's.
+  // Listed with rpd's commands rather than resque-pool-dynamic's.
   rpdOnly?: boolean
   minArgs?: number
   maxArgs?: number
@@ -57,9 +60,17 @@ export interface ShellCommand {
 
 const NO_ARGS = { maxArgs: 0 }
 
-function timeoutMs(call: Call): number | undefined {
-  const seconds = readWholeNumber(call.flags.timeout, '--timeout', 1)
-  return seconds === undefined ? undefined : seconds * 1000
+function timeoutSeconds(call: Call): number | undefined {
+  return readWholeNumber(call.flags.timeout, '--timeout', 1)
+}
+
+function printLines(call: Pick<Call, 'print'>, lines: readonly string[]): void {
+  lines.forEach((line) => call.print(line))
+}
+
+// The pool this shell is bound to, printing progress where told: the same class the CLI's commands call.
+function poolOf(ctx: ShellContext, print: Print): Pool {
+  return new Pool({ stateDir: ctx.dir, onLine: print })
 }
 
 // Waits for a library call that ^C cannot cancel (start, scale, reload, restart): ^C stops the watching
@@ -83,10 +94,9 @@ async function watch<T>(call: Call, work: (print: Print) => Promise<T>): Promise
 async function startCommand(ctx: ShellContext, call: Call, quiet: boolean): Promise<void> {
   const wait = !quiet && !call.flags['no-wait']
   const started = await watch(call, (print) =>
-    startPool(
-      ctx.dir,
-      {
-        specs: call.args,
+    poolOf(ctx, quiet ? () => undefined : print)
+      .start({
+        formation: call.args,
         command: readString(call.flags.command) ?? ctx.startDefaults.command,
         jobs: readString(call.flags.jobs) ?? ctx.startDefaults.jobs,
         redis: readString(call.flags.redis),
@@ -94,37 +104,29 @@ async function startCommand(ctx: ShellContext, call: Call, quiet: boolean): Prom
         stopSignal: readString(call.flags['stop-signal']),
         app: readString(call.flags.app),
         wait,
-        timeoutMs: timeoutMs(call),
+        timeout: timeoutSeconds(call),
         // The formation is in pool.yml (the shell saved WORKERS there on entry), so later changes win.
         env: { ...ctx.env, WORKERS: '' },
-      },
-      quiet ? () => undefined : print,
-    ).then((result) => {
-      ctx.startedMaster = result.master
-      return result
-    }),
+      })
+      .then((result) => {
+        // Remembered by pid and start time, so exit stops this master and never a later one.
+        const lookup = findMaster(ctx.paths)
+        if (lookup.running && lookup.master.pid === result.pid) ctx.startedMaster = lookup.master
+        return result
+      }),
   )
   if (!started) return
-  if (!wait) return call.print(`started master ${started.master.pid}`)
-  call.print('')
-  formatStatus(await readFullStatus(ctx.dir)).forEach((line) => call.print(line))
+  printLines(call, formatStarted(started, wait ? formatStatus(await readStatusWithTree(ctx.dir)) : undefined))
 }
 
 async function scaleCommand(ctx: ShellContext, call: Call): Promise<void> {
-  const outcome = await watch(call, (print) =>
-    scalePool(ctx.dir, call.args, { wait: !call.flags['no-wait'], timeoutMs: timeoutMs(call) }, print),
+  const result = await watch(call, (print) =>
+    poolOf(ctx, print).scale(call.args, { wait: !call.flags['no-wait'], timeout: timeoutSeconds(call) }),
   )
-  if (!outcome) return
-  const formation = describeFormation(outcome.pool.formation)
-  if (outcome.kind === 'unchanged') call.print(`no change: the formation is already ${formation}`)
-  else if (outcome.kind === 'saved') call.print(`not running: saved ${formation} for the next start`)
-  else
-    call.print(
-      `${outcome.kind === 'applied' ? 'applied' : 'sent'} generation ${outcome.pool.generation}: ${formation}`,
-    )
+  if (result) printLines(call, formatScaled(result))
 }
 
-// Writes a formation into pool.yml as WORKERS would set it, without telling the master (the seed's write_config).
+// Writes a formation into pool.yml as WORKERS would set it, without telling the master (resque-pool-dynamic's write_config).
 export async function saveFormation(ctx: ShellContext, specs: readonly string[]): Promise<Formation> {
   const formation = parseFormation(specs)
   const { after } = await updatePool(ctx.paths, (pool) =>
@@ -133,21 +135,15 @@ export async function saveFormation(ctx: ShellContext, specs: readonly string[])
   return after.formation
 }
 
-function signalCommand(ctx: ShellContext, call: Call, signal: string, done: (pid: number) => string): void {
-  const { master } = signalMaster(ctx.dir, signal)
-  call.print(done(master.pid))
-}
-
 async function killCommand(ctx: ShellContext, call: Call): Promise<void> {
-  const { master, signal } = signalMaster(ctx.dir, call.args[0])
-  call.print(`sent ${shortSignal(signal)} to master ${master.pid}`)
+  printLines(call, formatKilled(await poolOf(ctx, call.print).kill(call.args[0])))
 }
 
 function followEnded(call: Call, end: FollowEnd): void {
   if (end === 'master exited') call.print('(the master exited)')
 }
 
-// A regular expression as typed: several words are one pattern, and the seed's /.../ form is accepted.
+// A regular expression as typed: several words are one pattern, and resque-pool-dynamic's /.../ form is accepted.
 function readPattern(args: readonly string[]): LineMatcher {
   const text = args.join(' ')
   const slashed = /^\/(.*)\/$/.exec(text)
@@ -160,7 +156,7 @@ const keepFlag: FlagDoc = {
   description: 'leave the pool running even if this shell started it',
 }
 
-// The commands, with the seed's names first; rpd's own follow, so one vocabulary is enough.
+// The commands, with resque-pool-dynamic's names first; rpd's own follow, so one vocabulary is enough.
 export const SHELL_COMMANDS: ShellCommand[] = [
   {
     name: 'status',
@@ -168,12 +164,8 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     flagsFrom: ['status'],
     ...NO_ARGS,
     async run(ctx, call) {
-      const status = await readFullStatus(ctx.dir)
-      if (call.flags.json)
-        JSON.stringify(statusJson(status), null, 2)
-          .split('\n')
-          .forEach((line) => call.print(line))
-      else formatStatus(status).forEach((line) => call.print(line))
+      if (call.flags.json) printLines(call, formatStatusJson(await poolOf(ctx, call.print).status()))
+      else printLines(call, formatStatus(await readStatusWithTree(ctx.dir)))
     },
   },
   {
@@ -187,7 +179,8 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     showsLog: true,
     async run(ctx, call) {
       if (call.args.length) return scaleCommand(ctx, call)
-      showConfig(ctx.dir, { paths: Boolean(call.flags.path) }).forEach((line) => call.print(line))
+      if (call.flags.path) return printLines(call, formatStatePaths(ctx.paths))
+      printLines(call, formatConfig(await poolOf(ctx, call.print).config()))
     },
   },
   {
@@ -229,13 +222,10 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     ...NO_ARGS,
     showsLog: true,
     async run(ctx, call) {
-      const outcome = await watch(call, (print) =>
-        reloadPool(ctx.dir, { wait: !call.flags['no-wait'], timeoutMs: timeoutMs(call) }, print),
+      const result = await watch(call, (print) =>
+        poolOf(ctx, print).reload({ wait: !call.flags['no-wait'], timeout: timeoutSeconds(call) }),
       )
-      if (outcome)
-        call.print(
-          `reloaded generation ${outcome.pool.generation}: ${describeFormation(outcome.pool.formation)}`,
-        )
+      if (result) printLines(call, formatReloaded(result))
     },
   },
   {
@@ -267,12 +257,12 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     ...NO_ARGS,
     showsLog: true,
     async run(ctx, call) {
-      const outcome = await stopPool(
-        ctx.dir,
-        { timeoutMs: timeoutMs(call), force: Boolean(call.flags.force), signal: call.signal },
-        call.print,
-      )
-      call.print(outcome)
+      const outcome = await poolOf(ctx, call.print).stop({
+        timeout: timeoutSeconds(call),
+        force: Boolean(call.flags.force),
+        signal: call.signal,
+      })
+      printLines(call, formatStopped(outcome))
     },
   },
   {
@@ -286,12 +276,8 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     ],
     ...NO_ARGS,
     async run(ctx, call) {
-      signalCommand(
-        ctx,
-        call,
-        'QUIT',
-        (pid) => `stopping: sent QUIT to master ${pid}; status shows when it is gone`,
-      )
+      const { pid } = await poolOf(ctx, call.print).kill('QUIT')
+      call.print(`stopping: sent QUIT to master ${pid}; status shows when it is gone`)
     },
   },
   {
@@ -317,7 +303,7 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     async run(ctx, call) {
       const status = readPoolStatus(ctx.dir)
       if (!status.running || status.pid === null) return call.print('not running')
-      drawProcessTree(status.pid, status.workers).forEach((line) => call.print(line))
+      printLines(call, drawProcessTree(readProcessTree(status.pid), status.workers))
     },
   },
   {
@@ -444,21 +430,21 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     ...NO_ARGS,
     showsLog: true,
     async run(ctx, call) {
+      // As the CLI's logs does (the same client function), but ^C here is not a failure: it is back to the prompt.
       const until = readString(call.flags.until)
-      const timeout = timeoutMs(call)
+      const timeout = timeoutSeconds(call)
       const matched = await showLogs(
         ctx.dir,
         {
           lines: readWholeNumber(call.flags.lines, '--lines'),
           follow: Boolean(call.flags.follow),
           until,
-          timeoutMs: timeout,
+          timeoutMs: timeout === undefined ? undefined : timeout * 1000,
           signal: call.signal,
         },
         call.print,
       )
-      if (!matched && !call.signal.aborted)
-        throw new RpdError(`no line matched ${JSON.stringify(until)} within ${(timeout ?? 0) / 1000} s`)
+      if (!matched && !call.signal.aborted) throw noMatchError(until, timeout)
     },
   },
   {
@@ -469,10 +455,13 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     complete: 'groups',
     showsLog: true,
     async run(ctx, call) {
-      const outcome = await watch(call, (print) =>
-        restartPool(ctx.dir, call.args, { wait: !call.flags['no-wait'], timeoutMs: timeoutMs(call) }, print),
+      const result = await watch(call, (print) =>
+        poolOf(ctx, print).restart(call.args, {
+          wait: !call.flags['no-wait'],
+          timeout: timeoutSeconds(call),
+        }),
       )
-      if (outcome) call.print(outcome.kind === 'applied' ? 'restarted' : 'restart requested')
+      if (result) printLines(call, formatRestarted(result))
     },
   },
   {
@@ -490,7 +479,7 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     forms: [{ usage: '', rpd: 'pause' }],
     ...NO_ARGS,
     async run(ctx, call) {
-      signalCommand(ctx, call, 'USR2', (pid) => `paused (sent USR2 through master ${pid}); resume goes on`)
+      printLines(call, formatPaused(await poolOf(ctx, call.print).pause()))
     },
   },
   {
@@ -499,7 +488,7 @@ export const SHELL_COMMANDS: ShellCommand[] = [
     forms: [{ usage: '', rpd: 'resume' }],
     ...NO_ARGS,
     async run(ctx, call) {
-      signalCommand(ctx, call, 'CONT', (pid) => `resumed (sent CONT through master ${pid})`)
+      printLines(call, formatResumed(await poolOf(ctx, call.print).resume()))
     },
   },
 ]

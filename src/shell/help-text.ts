@@ -1,4 +1,5 @@
 import { usageError } from '../errors.js'
+import { suggestNames } from '../present/suggest-names.js'
 import { showToken } from '../state/formation.js'
 import { type CommandDoc, type FlagDoc, fillTemplate } from './command-docs.js'
 import type { CommandForm, ShellCommand } from './commands.js'
@@ -28,7 +29,7 @@ function columns(rows: [string, string][], indent = '  '): string[] {
   return rows.map(([left, right]) => `${indent}${left.padEnd(width)}  ${right}`.trimEnd())
 }
 
-// `help`: every command in one list, like the seed's, then rpd's own.
+// `help`: every command in one list, like resque-pool-dynamic's, then rpd's own.
 export function formatCommandList(commands: readonly ShellCommand[], docs: Docs): string[] {
   const rows = (rpdOnly: boolean) =>
     commands
@@ -93,9 +94,7 @@ export function formatCommandHelp(command: ShellCommand, flags: readonly FlagDoc
 }
 
 export function unknownCommandError(name: string, names: readonly string[]) {
-  const near = names
-    .filter((candidate) => candidate.startsWith(name) || name.startsWith(candidate))
-    .slice(0, 4)
+  const near = suggestNames(name, names)
   const hint = near.length ? `did you mean ${near.join(', ')}? ` : ''
   return usageError(`unknown command ${showToken(name)}: ${hint}type help for the list`)
 }

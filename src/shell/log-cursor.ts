@@ -7,7 +7,7 @@ import type { StatePaths } from '../state/state-dir.js'
 
 export type FollowEnd = 'matched' | 'interrupted' | 'master exited'
 
-// The seed's log object (IO::Tail): a read position in master.log that log.tail, log.ff and log.rew move,
+// resque-pool-dynamic's log object (IO::Tail): a read position in master.log that log.tail, log.ff and log.rew move,
 // so each log command goes on from where the last one stopped.
 export class LogCursor {
   private reader: LogReader

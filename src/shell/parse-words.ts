@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util'
 import { usageError } from '../errors.js'
 import { showToken } from '../state/formation.js'
+import { type FlagValues, parseFlagWords } from '../cli/parse-flags.js'
 import type { FlagDoc } from './command-docs.js'
 
-export type FlagValues = Record<string, string | boolean | undefined>
+export type { FlagValues }
 
 export interface ParsedWords {
   args: string[]
@@ -11,38 +11,18 @@ export interface ParsedWords {
 }
 
 // Splits a command's words into arguments and the flags it takes (the same flags as the rpd command it maps
-// onto, with their defaults); anything else is a one-line usage error pointing at help.
+// onto, with their defaults), parsed as the fast command-line path parses them; where that path would leave a
+// doubtful line to oclif, the shell has no oclif to ask, so anything else is a one-line usage error pointing at help.
 export function parseWords(
   command: string,
   words: readonly string[],
   flags: readonly FlagDoc[],
 ): ParsedWords {
-  const options = Object.fromEntries(
-    flags.map((flag) => [
-      flag.name,
-      {
-        type: flag.type === 'boolean' ? ('boolean' as const) : ('string' as const),
-        ...(flag.char ? { short: flag.char } : {}),
-      },
-    ]),
-  )
-  let parsed: { values: Record<string, unknown>; positionals: string[] }
-  try {
-    parsed = parseArgs({ args: [...words], options, allowPositionals: true, strict: true })
-  } catch (error) {
-    const message = (error as Error).message
-    const token = /'([^']*)'/.exec(message)?.[1]
-    if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
-      throw usageError(`${command} has no option ${showToken(token ?? '?')}: see help ${command}`)
-    throw usageError(`${message.split(/\.\s/)[0].replace(/\.$/, '')}: see help ${command}`)
-  }
-  const values: FlagValues = {}
-  for (const flag of flags) {
-    const value = parsed.values[flag.name]
-    if (typeof value === 'string' || typeof value === 'boolean') values[flag.name] = value
-    else if (flag.type === 'option' && flag.default !== undefined) values[flag.name] = String(flag.default)
-  }
-  return { args: parsed.positionals, flags: values }
+  const parsed = parseFlagWords(flags, words)
+  if (parsed.ok) return { args: parsed.args, flags: parsed.flags }
+  if (parsed.unknownOption !== undefined)
+    throw usageError(`${command} has no option ${showToken(parsed.unknownOption)}: see help ${command}`)
+  throw usageError(`${parsed.message.split(/\.\s/)[0].replace(/\.$/, '')}: see help ${command}`)
 }
 
 // A flag's or argument's whole number (counts, seconds), checked like the CLI's integer flags.

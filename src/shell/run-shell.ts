@@ -1,8 +1,9 @@
 import { EXIT_FAILURE, RpdError, errorMessage } from '../errors.js'
-import { describeFormation } from '../client/apply-pool.js'
+import { describeFormation } from '../present/outcomes.js'
 import { findMaster } from '../state/master-pid.js'
 import { readPool } from '../state/pool-file.js'
-import { formatStatus, readPoolStatus } from '../client/pool-status.js'
+import { addProcessTree, readPoolStatus } from '../client/pool-status.js'
+import { formatStatus } from '../present/status-text.js'
 import { ensureStateDir } from '../state/state-dir.js'
 import type { CommandDoc } from './command-docs.js'
 import { commandFlags, commandNames, findCommand, saveFormation } from './commands.js'
@@ -26,7 +27,7 @@ export interface ShellOptions {
   jobs?: string
   // Never stop the pool on exit.
   keep?: boolean
-  // Do not start the pool on entry (the seed's NO_START=1).
+  // Do not start the pool on entry (resque-pool-dynamic's NO_START=1).
   noStart?: boolean
   input: NodeJS.ReadStream
   output: NodeJS.WriteStream
@@ -60,6 +61,10 @@ function completionSources(ctx: ShellContext): CompletionSources {
   }
 }
 
+export function formatBanner(dir: string): string {
+  return `rpd shell on the pool in ${dir}: type help for the commands, help COMMAND for one; exit or ^D leaves`
+}
+
 // Attaches to a running pool, or saves WORKERS as the formation and (unless NO_START) starts the pool.
 async function enterShell(ctx: ShellContext, editor: LineEditor, noStart: boolean): Promise<void> {
   const status = readPoolStatus(ctx.dir)
@@ -67,7 +72,7 @@ async function enterShell(ctx: ShellContext, editor: LineEditor, noStart: boolea
     ctx.print(`attached to the running pool (master ${status.pid}): it keeps running when you exit`)
     if (ctx.env.WORKERS) ctx.print('WORKERS is ignored while the pool runs: config QUEUE=COUNT changes it')
     ctx.print('')
-    formatStatus(status).forEach((line) => ctx.print(line))
+    formatStatus(addProcessTree(status)).forEach((line) => ctx.print(line))
     return
   }
   if (ctx.env.WORKERS) {
@@ -106,7 +111,7 @@ async function leaveShell(ctx: ShellContext, editor: LineEditor): Promise<number
   return code
 }
 
-// The interactive console: one pool, the seed's commands and rpd's, until exit or ^D. Returns the exit code.
+// The interactive console: one pool, resque-pool-dynamic's commands and rpd's, until exit or ^D. Returns the exit code.
 export async function runShell(options: ShellOptions): Promise<number> {
   const paths = ensureStateDir(options.dir)
   const ctx: ShellContext = {
@@ -131,6 +136,8 @@ export async function runShell(options: ShellOptions): Promise<number> {
     onLine: (line) => appendHistory(paths.history, line),
   })
   try {
+    // Only a person at a terminal needs the way in; a script piping commands reads just their output.
+    if (editor.interactive) ctx.print(formatBanner(ctx.dir))
     await enterShell(ctx, editor, Boolean(options.noStart))
     for (;;) {
       const line = await editor.readLine()

@@ -193,7 +193,8 @@ function parseGuards(value: unknown, where: string): GuardConfig {
   for (const key of ['minFreeMem', 'maxRss'] as const) {
     const text = record[key]
     if (text === undefined || text === null) continue
-    if (typeof text !== 'string' && typeof text !== 'number') throw usageError(`${where}.${key} must be a size such as 500M`)
+    if (typeof text !== 'string' && typeof text !== 'number')
+      throw usageError(`${where}.${key} must be a size such as 500M`)
     guards[key] = String(text)
   }
   return guards

@@ -1,8 +1,14 @@
-import { showConfig } from '../../client/config.js'
+import { Pool } from '../../client/pool.js'
+import { formatConfig } from '../../present/config-text.js'
+import { formatStatePaths } from '../../present/outcomes.js'
+import { statePaths } from '../../state/state-dir.js'
 import type { Action } from './action.js'
 
 const config: Action = async ({ dir, flags, print }) => {
-  showConfig(dir, { paths: Boolean(flags.path) }).forEach(print)
+  const lines = flags.path
+    ? formatStatePaths(statePaths(dir))
+    : formatConfig(await new Pool({ stateDir: dir }).config())
+  lines.forEach(print)
   return undefined
 }
 export default config

@@ -1,26 +1,17 @@
-import { chooseRedisTarget, encodeJobArg, enqueueJobs } from '../../resque/enqueue.js'
-import { redactUrl } from '../../resque/redis-url.js'
+import { Pool } from '../../client/pool.js'
+import { formatEnqueued } from '../../present/outcomes.js'
+import { encodeJobArg } from '../../resque/enqueue.js'
 import { type Action, flagNumber, flagString } from './action.js'
 
 const enqueue: Action = async ({ dir, argv, flags, print }) => {
   const [queue = '', className = '', ...args] = argv
-  const target = chooseRedisTarget({
-    url: flagString(flags, 'redis'),
-    namespace: flagString(flags, 'namespace'),
-    stateDir: dir,
-  })
-  const result = await enqueueJobs({
-    ...target,
-    queue,
-    className,
-    args: [],
+  const result = await new Pool({ stateDir: dir }).enqueue(queue, className, [], {
     rawArgs: args.map(encodeJobArg),
     count: flagNumber(flags, 'count'),
+    redis: flagString(flags, 'redis'),
+    namespace: flagString(flags, 'namespace'),
   })
-  const jobs = result.pushed === 1 ? `1 ${className} job` : `${result.pushed} ${className} jobs`
-  print(
-    `enqueued ${jobs} on ${queue} (${redactUrl(result.url)}, namespace ${result.namespace}); ${queue} now holds ${result.length}`,
-  )
+  formatEnqueued(result, queue, className).forEach(print)
   return undefined
 }
 export default enqueue

@@ -1,10 +1,9 @@
-import { signalMaster } from '../../client/signal-master.js'
-import { shortSignal } from '../../proc/signals.js'
+import { Pool } from '../../client/pool.js'
+import { formatKilled } from '../../present/outcomes.js'
 import type { Action } from './action.js'
 
 const kill: Action = async ({ dir, argv, print }) => {
-  const { master, signal } = signalMaster(dir, argv[0] ?? '')
-  print(`sent ${shortSignal(signal)} to master ${master.pid}`)
+  formatKilled(await new Pool({ stateDir: dir }).kill(argv[0] ?? '')).forEach(print)
   return undefined
 }
 export default kill

@@ -1,7 +1,7 @@
-import { EXIT_FAILURE } from '../../errors.js'
-import { showLogs } from '../../client/logs.js'
+import { noMatchError, showLogs } from '../../client/logs.js'
 import { type Action, abortOnInterrupt, flagNumber, flagString } from './action.js'
 
+// Streams through the client function itself: Pool.logs() parses each line, and the log is shown as written.
 const logs: Action = async ({ dir, flags, print }) => {
   const until = flagString(flags, 'until')
   const timeout = flagNumber(flags, 'timeout')
@@ -16,8 +16,7 @@ const logs: Action = async ({ dir, flags, print }) => {
     },
     print,
   )
-  if (matched) return undefined
-  process.stderr.write(`rpd: no line matched ${JSON.stringify(until)} within ${timeout} s\n`)
-  return EXIT_FAILURE
+  if (!matched) throw noMatchError(until, timeout)
+  return undefined
 }
 export default logs

@@ -1,9 +1,9 @@
-import { signalMaster } from '../../client/signal-master.js'
+import { Pool } from '../../client/pool.js'
+import { formatPaused } from '../../present/outcomes.js'
 import type { Action } from './action.js'
 
 const pause: Action = async ({ dir, print }) => {
-  const { master } = signalMaster(dir, 'USR2')
-  print(`paused (sent USR2 through master ${master.pid}); rpd resume goes on`)
+  formatPaused(await new Pool({ stateDir: dir }).pause()).forEach(print)
   return undefined
 }
 export default pause

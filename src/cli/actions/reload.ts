@@ -1,13 +1,13 @@
-import { describeFormation, reloadPool } from '../../client/apply-pool.js'
+import { Pool } from '../../client/pool.js'
+import { formatReloaded } from '../../present/outcomes.js'
 import { type Action, flagNumber } from './action.js'
 
 const reload: Action = async ({ dir, flags, print }) => {
-  const outcome = await reloadPool(
-    dir,
-    { wait: !flags['no-wait'], timeoutMs: flagNumber(flags, 'timeout') * 1000 },
-    print,
-  )
-  print(`reloaded generation ${outcome.pool.generation}: ${describeFormation(outcome.pool.formation)}`)
+  const result = await new Pool({ stateDir: dir, onLine: print }).reload({
+    wait: !flags['no-wait'],
+    timeout: flagNumber(flags, 'timeout'),
+  })
+  formatReloaded(result).forEach(print)
   return undefined
 }
 export default reload

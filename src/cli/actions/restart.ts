@@ -1,14 +1,13 @@
-import { restartPool } from '../../client/apply-pool.js'
+import { Pool } from '../../client/pool.js'
+import { formatRestarted } from '../../present/outcomes.js'
 import { type Action, flagNumber } from './action.js'
 
 const restart: Action = async ({ dir, argv, flags, print }) => {
-  const outcome = await restartPool(
-    dir,
-    argv,
-    { wait: !flags['no-wait'], timeoutMs: flagNumber(flags, 'timeout') * 1000 },
-    print,
-  )
-  print(outcome.kind === 'applied' ? 'restarted' : 'restart requested')
+  const result = await new Pool({ stateDir: dir, onLine: print }).restart(argv, {
+    wait: !flags['no-wait'],
+    timeout: flagNumber(flags, 'timeout'),
+  })
+  formatRestarted(result).forEach(print)
   return undefined
 }
 export default restart

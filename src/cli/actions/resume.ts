@@ -1,9 +1,9 @@
-import { signalMaster } from '../../client/signal-master.js'
+import { Pool } from '../../client/pool.js'
+import { formatResumed } from '../../present/outcomes.js'
 import type { Action } from './action.js'
 
 const resume: Action = async ({ dir, print }) => {
-  const { master } = signalMaster(dir, 'CONT')
-  print(`resumed (sent CONT through master ${master.pid})`)
+  formatResumed(await new Pool({ stateDir: dir }).resume()).forEach(print)
   return undefined
 }
 export default resume

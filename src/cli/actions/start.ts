@@ -1,30 +1,23 @@
-import { formatStatus, readFullStatus } from '../../client/pool-status.js'
-import { startPool } from '../../client/start-pool.js'
+import { Pool } from '../../client/pool.js'
+import { readStatusWithTree } from '../../client/pool-status.js'
+import { formatStarted } from '../../present/outcomes.js'
+import { formatStatus } from '../../present/status-text.js'
 import { type Action, flagNumber, flagString } from './action.js'
 
 const start: Action = async ({ dir, argv, flags, print }) => {
   const wait = !flags['no-wait']
-  const { master } = await startPool(
-    dir,
-    {
-      specs: argv,
-      command: flagString(flags, 'command'),
-      jobs: flagString(flags, 'jobs'),
-      redis: flagString(flags, 'redis'),
-      namespace: flagString(flags, 'namespace'),
-      stopSignal: flagString(flags, 'stop-signal'),
-      app: flagString(flags, 'app'),
-      wait,
-      timeoutMs: flagNumber(flags, 'timeout') * 1000,
-    },
-    print,
-  )
-  if (!wait) {
-    print(`started master ${master.pid}`)
-    return undefined
-  }
-  print('')
-  formatStatus(await readFullStatus(dir)).forEach(print)
+  const started = await new Pool({ stateDir: dir, onLine: print }).start({
+    formation: argv,
+    command: flagString(flags, 'command'),
+    jobs: flagString(flags, 'jobs'),
+    redis: flagString(flags, 'redis'),
+    namespace: flagString(flags, 'namespace'),
+    stopSignal: flagString(flags, 'stop-signal'),
+    app: flagString(flags, 'app'),
+    wait,
+    timeout: flagNumber(flags, 'timeout'),
+  })
+  formatStarted(started, wait ? formatStatus(await readStatusWithTree(dir)) : undefined).forEach(print)
   return undefined
 }
 export default start

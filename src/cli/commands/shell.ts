@@ -5,10 +5,10 @@ import { runShell } from '../../shell/run-shell.js'
 
 export default class Shell extends BaseCommand {
   static summary =
-    "Interactive console over one pool (the seed's): start it, follow its log, change counts, look at the tree."
+    "Interactive console over one pool, as resque-pool-dynamic's: start it, follow its log, change counts, look at the tree."
   static description =
     'WORKERS gives the initial formation. The pool starts on entry unless NO_START=1, or attaches when it already runs. ' +
-    "Commands keep the seed's names (status, config foo=1 bar=4, log.tail, pstree, ...) and rpd's own (scale, logs -f, restart, ...); " +
+    "Commands keep resque-pool-dynamic's names (status, config foo=1 bar=4, log.tail, pstree, ...) and rpd's own (scale, logs -f, restart, ...); " +
     'type help inside. On exit or ^D a pool the shell started is stopped gracefully, showing the shutdown log; a pool it attached to keeps running.'
 
   static examples = [

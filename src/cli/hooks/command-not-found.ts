@@ -1,31 +1,11 @@
 import type { Hook } from '@oclif/core'
 import { EXIT_USAGE } from '../../errors.js'
-
-// Edit distance between two words (insertions, deletions, substitutions).
-function distance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i]
-    for (let j = 1; j <= b.length; j++)
-      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
-    row = next
-  }
-  return row[b.length]
-}
-
-// The known command nearest a typo, if it is near enough to be what was meant.
-function closest(typed: string, known: readonly string[]): string | undefined {
-  // A command the typed word begins is the likeliest meaning ("stat" is status, not start).
-  const ranked = known
-    .map((id) => ({ id, d: id.startsWith(typed) ? 0 : distance(typed, id) }))
-    .sort((a, b) => a.d - b.d)
-  return ranked[0] && ranked[0].d <= Math.max(2, Math.floor(typed.length / 3)) ? ranked[0].id : undefined
-}
+import { suggestNames } from '../../present/suggest-names.js'
 
 // An unknown command is bad usage like any other: one line, exit 2.
 const hook: Hook<'command_not_found'> = async function (options) {
   const known = options.config.commands.filter((command) => !command.hidden).map((command) => command.id)
-  const near = closest(options.id, known)
+  const near = suggestNames(options.id, known, 1)[0]
   process.stderr.write(
     `rpd: unknown command ${JSON.stringify(options.id)}${near ? ` (did you mean ${near}?)` : ''}: see rpd --help\n`,
   )
