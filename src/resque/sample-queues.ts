@@ -73,7 +73,7 @@ export class QueueSampler {
     const readings = new Map<string, GroupReading>()
     for (const target of targets) {
       const reading: GroupReading = { depth: 0, processed: 0 }
-      for (const _queue of attributed.get(target.group) ?? []) {
+      for (let i = (attributed.get(target.group) ?? []).length; i > 0; i--) {
         const depth = Number(next())
         const head = next() as string | null
         reading.depth += depth
@@ -83,7 +83,7 @@ export class QueueSampler {
     }
     for (const target of targets) {
       const reading = readings.get(target.group)!
-      for (const _id of target.workerIds) reading.processed += Number(next() ?? 0)
+      for (let i = target.workerIds.length; i > 0; i--) reading.processed += Number(next() ?? 0)
     }
     return readings
   }
