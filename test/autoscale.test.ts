@@ -176,9 +176,9 @@ describe('autoscaling: a group sized by its queues', () => {
     const before = (await status(dir)).workers.map((w) => w.pid)
     await enqueueNaps('images', 200, 200)
     await waitFor(() => /autoscale \(dry run\): images 1 -> 4/.test(logOf(dir)), 'the dry-run decision')
-    const s = await status(dir)
+    const s = await statusWhen(dir, (now) => autoscaleOf(now)?.images.desired === 4, 'status to show it')
     expect(s.workers.map((w) => w.pid)).toEqual(before)
-    expect(autoscaleOf(s)?.images).toMatchObject({ dryRun: true, desired: 4 })
+    expect(autoscaleOf(s)?.images).toMatchObject({ dryRun: true, desired: 4, running: 1 })
   })
 
   it('refuses a range when the pool knows no Redis', async () => {

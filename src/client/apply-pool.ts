@@ -1,7 +1,8 @@
 import { applyChanges, formatFormation, parseChanges, sameSpec } from '../state/formation.js'
 import { LogReader, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
-import { type PoolConfig, readPool } from '../state/pool-file.js'
+import { type GuardConfig, type PoolConfig, readPool } from '../state/pool-file.js'
+import { compileLimits } from '../autoscale/limits-config.js'
 import { updatePool } from '../state/pool-lock.js'
 import { type Print, formationApplied, waitForMaster } from './pool-wait.js'
 import { signalVerified } from '../proc/process-identity.js'
@@ -141,6 +142,8 @@ export interface AutoscaleChange {
   targetLatency?: number
   downAfter?: number
   dryRun?: boolean
+  // Guards and the budget to merge into pool.yml's (pool-wide).
+  guards?: GuardConfig
 }
 
 // Sets autoscaling knobs in pool.yml under the lock and has a running master take them (HUP).
@@ -165,7 +168,11 @@ export async function configureAutoscale(
       if (change.dryRun) autoscale.dryRun = true
       else delete autoscale.dryRun
     }
-    return JSON.stringify(autoscale) === JSON.stringify(pool.autoscale) ? undefined : { ...pool, autoscale }
+    const guards = { ...pool.guards, ...change.guards }
+    const next = { ...pool, autoscale, guards }
+    compileLimits(next)
+    const same = JSON.stringify([autoscale, guards]) === JSON.stringify([pool.autoscale, pool.guards])
+    return same ? undefined : next
   })
   if (!changed) return { kind: 'unchanged', pool: after }
   return applyToMaster(paths, after, options, print, 'changing the autoscaling policy', (status) =>

@@ -40,6 +40,8 @@ export interface PoolStatus {
   // Workers a dead master left behind, still alive (verified by pid and start time).
   leftovers: WorkerStatus[]
   autoscale?: Record<string, AutoscaleReport>
+  guards?: StatusFile['guards']
+  schedule?: StatusFile['schedule']
   // The master's process tree, read for text output only (see readStatusWithTree).
   tree?: ProcessNode
 }
@@ -113,6 +115,8 @@ export function readPoolStatus(dir: string): PoolStatus {
     redisUrl: status.redis,
     namespace: status.namespace,
     ...(status.autoscale ? { autoscale: status.autoscale } : {}),
+    ...(status.guards ? { guards: status.guards } : {}),
+    ...(status.schedule ? { schedule: status.schedule } : {}),
   }
 }
 
@@ -132,6 +136,8 @@ export interface StatusJson {
   redis?: ResqueStats | { error: string }
   // Per automatic group: bounds, desired count, the last decision, its reason and inputs.
   autoscale?: Record<string, AutoscaleReport>
+  guards?: StatusFile['guards']
+  schedule?: StatusFile['schedule']
 }
 
 export interface WorkerJson {
@@ -174,6 +180,8 @@ export function statusJson(status: PoolStatus): StatusJson {
       ? { redis: 'stats' in status.resque ? status.resque.stats : { error: status.resque.error } }
       : {}),
     ...(status.autoscale ? { autoscale: status.autoscale } : {}),
+    ...(status.guards ? { guards: status.guards } : {}),
+    ...(status.schedule ? { schedule: status.schedule } : {}),
   }
 }
 

@@ -1,3 +1,4 @@
+import type { GuardConfig } from '../state/pool-file.js'
 import { EXIT_FAILURE, RpdError } from '../errors.js'
 import type { Bounds, Formation } from '../state/formation.js'
 import type { LogLine } from '../state/log-file.js'
@@ -27,6 +28,8 @@ export interface StartPoolOptions {
   namespace?: string
   stopSignal?: string
   app?: string
+  // Pool-wide limits: { maxLoad, minFreeMem: '10%', guardAfter, maxRss: '500M', maxTotal }.
+  guards?: GuardConfig
   // Wait until every worker has started (default), or return once the master is up.
   wait?: boolean
   // Seconds to wait for the workers (default 60).
@@ -151,6 +154,7 @@ export class Pool {
         redis: options.redis,
         namespace: options.namespace,
         stopSignal: options.stopSignal,
+        guards: options.guards,
         app: options.app,
         wait: options.wait,
         timeoutMs: toMs(options.timeout),

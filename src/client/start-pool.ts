@@ -1,10 +1,11 @@
+import { compileLimits } from '../autoscale/limits-config.js'
 import path from 'node:path'
 import { EXIT_FAILURE, RpdError, usageError } from '../errors.js'
 import { type FormationSpec, formatRange, parseSpec } from '../state/formation.js'
 import { launchMaster } from './daemon.js'
 import { LogReader, follow, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
-import { type PoolConfig, defaultPool, readPool, writePool } from '../state/pool-file.js'
+import { type GuardConfig, type PoolConfig, defaultPool, readPool, writePool } from '../state/pool-file.js'
 import { withPoolLock } from '../state/pool-lock.js'
 import { findLeftovers } from './pool-status.js'
 import { type Print, formationApplied, waitForMaster } from './pool-wait.js'
@@ -19,6 +20,8 @@ import { stopLeftovers } from './stop-pool.js'
 export const MASTER_BOOT_TIMEOUT_MS = 15_000
 
 export interface StartOptions {
+  // Guards and the worker budget (--max-load, --max-total, ...), merged over the saved ones.
+  guards?: GuardConfig
   specs?: string[]
   command?: string
   jobs?: string
@@ -65,6 +68,7 @@ function choosePool(options: StartOptions, saved: PoolConfig | undefined, print:
     redis: options.redis ?? (env.REDIS_URL || undefined) ?? base.redis,
     namespace: options.namespace ?? base.namespace,
     stopSignal: options.stopSignal ? parseSignal(options.stopSignal) : base.stopSignal,
+    guards: { ...base.guards, ...options.guards },
     app: options.app ?? (saved ? base.app : path.basename(cwd)),
     cwd,
   }
@@ -74,6 +78,7 @@ function choosePool(options: StartOptions, saved: PoolConfig | undefined, print:
     )
   if (pool.jobs && !pool.redis) pool.redis = 'redis://127.0.0.1:6379'
   requireRedisForRanges(pool)
+  compileLimits(pool)
   return pool
 }
 

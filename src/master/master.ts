@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import { errorMessage } from '../errors.js'
-import type { Formation } from '../state/formation.js'
+import { type Formation, type FormationSpec, formatFormation } from '../state/formation.js'
 import { LineBuffer } from '../state/line-buffer.js'
 import { LogFile } from '../state/log-file.js'
 import { removeMasterPid, writeMasterPid } from '../state/master-pid.js'
@@ -32,6 +32,12 @@ import { isWorkerMessage, type WorkerMessage } from '../state/worker-messages.js
 import { workerArgv } from './worker-command.js'
 import { Autoscaler } from './autoscaler.js'
 import { type Observation, Observer } from './observer.js'
+import { type Limits, compileLimits, scheduledSpec } from '../autoscale/limits-config.js'
+import { spawnAllowance } from '../autoscale/budget.js'
+import { formatWindow } from '../autoscale/schedule.js'
+import { type GroupView, Governor } from './governor.js'
+import { type HostObservation, HostObserver } from './host-observer.js'
+import { autoscaleKnobs } from '../state/pool-file.js'
 
 // A command worker counts as started once it has stayed up this long (a bad command dies sooner).
 export const WORKER_SETTLE_MS = 100
@@ -61,6 +67,9 @@ export const PAUSE_CHECK_MAX_MS = 1_000
 const KEEP_ALIVE_MS = 2 ** 31 - 1
 
 const HOSTNAME = os.hostname()
+// For tests of schedules only: the master's clock for time-of-day windows runs this far ahead of the real one.
+const CLOCK_OFFSET_MS = Number(process.env.RPD_CLOCK_OFFSET_MS) || 0
+const clockNow = () => Date.now() + CLOCK_OFFSET_MS
 
 const GUARDED_FILES = new Set(['master.pid', 'pool.yml', 'master.log', 'status.json'])
 
@@ -74,6 +83,7 @@ type MasterEvent =
   | { type: 'pause-check' }
   | { type: 'state-files' }
   | { type: 'observation'; observation: Observation }
+  | { type: 'host'; observation: HostObservation }
 
 // One place in the formation: it keeps its restart count and backoff across the processes that fill it.
 export interface Slot {
@@ -135,6 +145,12 @@ export class Master {
   // Sizes the automatic groups (images=0..8) from the observer's samples of their queues.
   private readonly autoscaler: Autoscaler
   private observer?: Observer
+  // Guards, the worker budget and schedules: pool.yml's limits, compiled, and what they hold back now.
+  private limits: Limits
+  private readonly governor: Governor
+  private hostObserver?: HostObserver
+  // The formation in force: pool.yml's, with the active schedule windows' entries in place.
+  private spec: FormationSpec & { active: number[]; nextChangeAt: number | null }
 
   constructor(
     private readonly paths: StatePaths,
@@ -145,7 +161,11 @@ export class Master {
     this.identity = identityOf(process.pid) ?? { pid: process.pid, startTime: '0' }
     this.argv = workerArgv(pool)
     this.autoscaler = new Autoscaler((line) => this.say(line))
-    this.autoscaler.configure(pool)
+    this.governor = new Governor((line) => this.say(line))
+    this.limits = compileLimits(pool)
+    this.governor.configure(this.limits)
+    this.spec = scheduledSpec(pool, this.limits, clockNow())
+    this.autoscaler.configure({ ...pool, ...this.spec })
   }
 
   say(text: string): void {
@@ -185,6 +205,7 @@ export class Master {
     }
     clearInterval(keepAlive)
     this.observer?.stop()
+    this.hostObserver?.stop()
     this.stopPauseChecks()
     this.watcher?.close()
     this.finish()
@@ -217,7 +238,8 @@ export class Master {
     // as are the autoscaler's inputs of each sample (a sample that changes a count makes a pass itself).
     const jobNews =
       (event.type === 'message' && (event.message.type === 'busy' || event.message.type === 'idle')) ||
-      event.type === 'observation'
+      event.type === 'observation' ||
+      event.type === 'host'
     this.statusDue = jobNews && this.statusDue !== 'now' ? 'later' : 'now'
     if (!jobNews) this.passNeeded = true
     switch (event.type) {
@@ -227,12 +249,14 @@ export class Master {
         return this.reap(event.slot, event.child, event.code, event.signal)
       case 'message':
         return this.handleMessage(event.slot, event.child, event.message)
-      case 'tick':
-        return
       case 'state-files':
         return this.restoreStateFiles()
       case 'observation':
         return this.handleObservation(event.observation)
+      case 'host':
+        return this.handleHost(event.observation)
+      case 'tick':
+        return this.followSchedule()
     }
   }
 
@@ -293,8 +317,12 @@ export class Master {
       const pool = readPool(this.paths)
       if (!pool) throw new Error(`${this.paths.pool} is missing`)
       if (pool.generation !== this.pool.generation) this.say(`HUP: applying generation ${pool.generation}`)
+      const limits = compileLimits(pool)
       this.pool = { ...pool, command: this.pool.command, jobs: this.pool.jobs, stopSignal: pool.stopSignal }
-      this.autoscaler.configure(this.pool, this.runningCounts())
+      this.limits = limits
+      this.governor.configure(limits)
+      this.spec = scheduledSpec(this.pool, limits, clockNow())
+      this.autoscaler.configure({ ...this.pool, ...this.spec }, this.runningCounts())
     } catch (error) {
       this.say(`HUP: ${errorMessage(error)}; keeping generation ${this.pool.generation}`)
     }
@@ -332,15 +360,11 @@ export class Master {
   private reconcile(): void {
     if (this.shutdown) return
     const now = Date.now()
-    // Built-in workers report busy/idle; a command worker's Resque title (as `ps` shows it) says the same.
-    const busyOf = this.argv.ipc
-      ? (slot: Slot) => slot.job !== null
-      : (slot: Slot) => (slot.child?.pid ? busyFromTitle(readCmdline(slot.child.pid)) : undefined)
     const plan = planReconcile(
       this.desiredFormation(),
       this.pool.restartEpochs,
       this.slots,
-      busyOf,
+      (slot) => this.busyOf(slot),
       (group) => this.autoscaler.isAutomatic(group),
     )
     for (const slot of plan.drop) this.dropSlot(slot)
@@ -350,7 +374,7 @@ export class Master {
       )
       this.retire(slot, this.pool.stopSignal)
     }
-    for (const { group, epoch } of plan.spawn) {
+    for (const { group, epoch } of this.withinBudget(plan.spawn)) {
       const slot: Slot = {
         id: this.nextSlotId++,
         group,
@@ -460,6 +484,8 @@ export class Master {
       if (slot.state === 'starting' && slot.child && !this.argv.ipc)
         next = Math.min(next, slot.startedAt.getTime() + WORKER_SETTLE_MS)
     }
+    // A schedule edge is on the test clock (RPD_CLOCK_OFFSET_MS); the timer runs on the real one.
+    if (this.spec.nextChangeAt !== null) next = Math.min(next, this.spec.nextChangeAt - CLOCK_OFFSET_MS)
     if (next === Infinity || (this.wakeTimer && this.wakeAt <= next)) return
     clearTimeout(this.wakeTimer)
     this.wakeAt = next
@@ -660,6 +686,18 @@ export class Master {
           ...(this.argv.ipc ? { job: slot.job, paused: slot.paused } : {}),
         })),
       ...(this.autoscaler.active ? { autoscale: this.autoscaler.report() } : {}),
+      ...(this.governor.active ? { guards: this.governor.report() } : {}),
+      ...(this.limits.windows.length
+        ? {
+            schedule: {
+              timezone: this.limits.timezone,
+              windows: this.limits.windows.map(formatWindow),
+              active: this.spec.active,
+              nextChangeAt:
+                this.spec.nextChangeAt === null ? null : new Date(this.spec.nextChangeAt).toISOString(),
+            },
+          }
+        : {}),
     }
   }
 
@@ -744,9 +782,74 @@ export class Master {
     }
   }
 
-  // The counts reconcile works towards: pool.yml's, with automatic groups at the autoscaler's decision.
+  // The counts reconcile works towards: pool.yml's (with schedule windows in place), automatic groups at
+  // the autoscaler's decision, then held within the guards and the budget.
   private desiredFormation(): Formation {
-    return this.autoscaler.apply(this.pool.formation)
+    const wanted = this.autoscaler.apply(this.spec.formation)
+    return this.governor.active ? this.governor.shape(wanted, this.groupViews()) : wanted
+  }
+
+  private groupViews(): GroupView[] {
+    const report = this.autoscaler.active ? this.autoscaler.report() : {}
+    return Object.entries(this.spec.formation).map(([name, count]) => {
+      const live = this.slots.filter((slot) => slot.group === name && slot.child && !slot.retiring)
+      const range = this.spec.bounds[name]
+      return {
+        name,
+        automatic: Boolean(range),
+        min: range?.min ?? count,
+        max: range?.max ?? count,
+        current: live.length,
+        idle: live.filter((slot) => this.busyOf(slot) === false).length,
+        latency: report[name]?.inputs?.latency ?? null,
+        targetLatency: autoscaleKnobs(this.pool, name).targetLatency,
+      }
+    })
+  }
+
+  // Built-in workers report busy/idle; a command worker's Resque title (as `ps` shows it) says the same.
+  private busyOf(slot: Slot): boolean | undefined {
+    if (this.argv.ipc) return slot.job !== null
+    return slot.child?.pid ? busyFromTitle(readCmdline(slot.child.pid)) : undefined
+  }
+
+  // Under a budget, live workers (starting, running and still stopping) never exceed it at any instant:
+  // a growing group spawns only as the shrinking one's workers actually exit.
+  private withinBudget<T extends { group: string }>(spawns: T[]): T[] {
+    const maxTotal = this.governor.maxTotal
+    if (maxTotal === undefined) return spawns
+    const live = this.slots.filter((slot) => slot.child).length
+    return spawns.slice(0, spawnAllowance(live, maxTotal))
+  }
+
+  // At a schedule window's edge: the formation in force changes, with one log line naming the window.
+  private followSchedule(): void {
+    if (this.spec.nextChangeAt === null || clockNow() < this.spec.nextChangeAt) return
+    const before = this.spec.active
+    this.spec = scheduledSpec(this.pool, this.limits, clockNow())
+    const began = this.spec.active.filter((i) => !before.includes(i))
+    const ended = before.filter((i) => !this.spec.active.includes(i))
+    for (const i of ended)
+      this.say(`schedule: window ${i + 1} ends (${formatWindow(this.limits.windows[i])})`)
+    for (const i of began)
+      this.say(`schedule: window ${i + 1} begins (${formatWindow(this.limits.windows[i])})`)
+    this.say(
+      `schedule: formation now ${formatFormation(this.spec.formation, this.spec.bounds) || '(no workers)'}`,
+    )
+    this.autoscaler.configure({ ...this.pool, ...this.spec }, this.runningCounts())
+  }
+
+  private handleHost(observation: HostObservation): void {
+    if (this.shutdown) return
+    if (this.governor.observeHost(observation.reading, this.groupViews(), observation.at))
+      this.passNeeded = true
+    const groupOf = (pid: number) => this.slots.find((slot) => slot.child?.pid === pid)?.group
+    for (const { pid, signal } of this.governor.observeRss(observation.rss, groupOf, observation.at)) {
+      const slot = this.slots.find((candidate) => candidate.child?.pid === pid)
+      if (!slot) continue
+      if (signal === 'SIGQUIT') this.signalWorker(slot, signal)
+      else this.signalGroupOf(slot, signal)
+    }
   }
 
   private runningCounts(): Record<string, number> {
@@ -756,8 +859,18 @@ export class Master {
     return counts
   }
 
-  // Keeps the observer sampling exactly the automatic groups and their live workers; none, no sampling.
+  // Keeps the observers sampling what the pool needs: queues of automatic groups, the host for guards.
   private observe(): void {
+    if (this.governor.needsHostReadings && !this.shutdown) {
+      this.hostObserver ??= new HostObserver((observation) => this.push({ type: 'host', observation }))
+      this.hostObserver.watch(
+        this.liveSlots().map((slot) => slot.child!.pid!),
+        this.governor.watchesRss,
+      )
+    } else {
+      this.hostObserver?.stop()
+      this.hostObserver = undefined
+    }
     const groups = this.shutdown || !this.pool.redis ? [] : this.autoscaler.groups()
     if (groups.length === 0) {
       this.observer?.setTargets([])
@@ -779,12 +892,12 @@ export class Master {
   private handleObservation(observation: Observation): void {
     if (this.shutdown) return
     const live = (group: string) => this.slots.filter((s) => s.group === group && s.child && !s.retiring)
-    const busyOf = this.argv.ipc
-      ? (slot: Slot) => slot.job !== null
-      : (slot: Slot) => (slot.child?.pid ? busyFromTitle(readCmdline(slot.child.pid)) === true : false)
     const changed = this.autoscaler.observe(observation, (group) => {
       const slots = live(group)
-      return { workers: slots.filter((s) => s.state === 'running').length, busy: slots.filter(busyOf).length }
+      return {
+        workers: slots.filter((s) => s.state === 'running').length,
+        busy: slots.filter((slot) => this.busyOf(slot) === true).length,
+      }
     })
     if (changed) this.passNeeded = true
   }

@@ -50,6 +50,10 @@ export interface StatusFile {
   workers: WorkerStatus[]
   // Automatic groups (images=0..8): bounds, the count the master runs them at, the last decision and why.
   autoscale?: Record<string, AutoscaleReport>
+  // Host guards and the worker budget: limits, the reading, what they hold back now.
+  guards?: object
+  // Time-of-day windows: which are active and when the formation changes next.
+  schedule?: { timezone: string; windows: string[]; active: number[]; nextChangeAt: string | null }
 }
 
 export interface AutoscaleReport {

@@ -4,6 +4,7 @@ import { parseDuration } from '../../autoscale/units.js'
 import { usageError } from '../../errors.js'
 import { readPool } from '../../state/pool-file.js'
 import { inspectStateDir, statePaths } from '../../state/state-dir.js'
+import { guardsFromFlags } from '../limit-options.js'
 import { type Action, flagString } from './action.js'
 
 function seconds(flags: Record<string, unknown>, name: string): number | undefined {
@@ -26,10 +27,12 @@ const autoscale: Action = async ({ dir, argv, flags, print }) => {
   const targetLatency = seconds(flags, 'target-latency')
   const downAfter = seconds(flags, 'down-after')
   const dryRun = flags['dry-run'] as boolean | undefined
-  if (targetLatency !== undefined || downAfter !== undefined || dryRun !== undefined) {
+  const guards = guardsFromFlags(flags)
+  const limits = Object.keys(guards).length > 0
+  if (targetLatency !== undefined || downAfter !== undefined || dryRun !== undefined || limits) {
     const outcome = await configureAutoscale(
       dir,
-      { group, targetLatency, downAfter, dryRun },
+      { group, targetLatency, downAfter, dryRun, guards: limits ? guards : undefined },
       { wait: true, timeoutMs: 60_000 },
       print,
     )

@@ -2,6 +2,7 @@ import { Pool } from '../../client/pool.js'
 import { readStatusWithTree } from '../../client/pool-status.js'
 import { formatStarted } from '../../present/outcomes.js'
 import { formatStatus } from '../../present/status-text.js'
+import { guardsFromFlags } from '../limit-options.js'
 import { type Action, flagNumber, flagString } from './action.js'
 
 const start: Action = async ({ dir, argv, flags, print }) => {
@@ -14,6 +15,7 @@ const start: Action = async ({ dir, argv, flags, print }) => {
     namespace: flagString(flags, 'namespace'),
     stopSignal: flagString(flags, 'stop-signal'),
     app: flagString(flags, 'app'),
+    guards: guardsFromFlags(flags),
     wait,
     timeout: flagNumber(flags, 'timeout'),
   })

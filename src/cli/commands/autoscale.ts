@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
+import { limitFlags } from '../limit-flags.js'
 
 export default class Autoscale extends BaseCommand {
   static summary = 'Show or tune how automatic groups (foo=1..8) size themselves from their queues.'
@@ -12,6 +13,7 @@ export default class Autoscale extends BaseCommand {
     '<%= config.bin %> autoscale --dry-run',
   ]
   static flags = {
+    ...limitFlags,
     'target-latency': Flags.string({
       helpValue: 'DURATION',
       description: 'how long a job may wait in the queue (30s, 2m; default 30s)',

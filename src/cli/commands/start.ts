@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
+import { limitFlags } from '../limit-flags.js'
 
 export default class Start extends BaseCommand {
   static summary = 'Start a pool: a detached master keeping COUNT workers per queue group.'
@@ -14,6 +15,7 @@ export default class Start extends BaseCommand {
   ]
 
   static flags = {
+    ...limitFlags,
     command: Flags.string({
       helpValue: 'CMD',
       char: 'c',

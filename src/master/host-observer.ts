@@ -1,0 +1,47 @@
+import type { HostReading, RssSample } from '../autoscale/guards.js'
+import { readHost, readRssSamples } from '../autoscale/host-readings.js'
+
+export const HOST_SAMPLE_INTERVAL_MS = 1_000
+
+export interface HostObservation {
+  at: number
+  reading: HostReading | undefined
+  rss: RssSample[]
+}
+
+// Reads the host's load and memory (and the workers' RSS, when asked) on its own timer and posts what it
+// read to the master's loop; it decides nothing.
+export class HostObserver {
+  private timer?: NodeJS.Timeout
+  private pids: readonly number[] = []
+  private rss = false
+
+  constructor(
+    private readonly post: (observation: HostObservation) => void,
+    private readonly intervalMs = HOST_SAMPLE_INTERVAL_MS,
+  ) {}
+
+  // Which workers' RSS to read (none: host only); starting it the first time.
+  watch(pids: readonly number[], rss: boolean): void {
+    this.pids = pids
+    this.rss = rss
+    if (!this.timer) this.schedule()
+  }
+
+  stop(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => void this.sample(), this.intervalMs)
+  }
+
+  private async sample(): Promise<void> {
+    const at = Date.now()
+    const [reading, rss] = await Promise.all([readHost(at), this.rss ? readRssSamples(this.pids) : []])
+    if (!this.timer) return
+    this.post({ at, reading, rss })
+    this.schedule()
+  }
+}
