@@ -82,6 +82,11 @@ export class JobWatch {
     await this.redis.client('TRACKING', 'OFF').catch(() => undefined)
   }
 
+  // Tracking is on: a write to the queues will wake the worker.
+  get watching(): boolean {
+    return this.on
+  }
+
   close(): void {
     this.closed = true
     this.subscriber?.disconnect()
