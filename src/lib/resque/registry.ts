@@ -55,6 +55,9 @@ const ADVANCE_COMMAND = 'rpdAdvance'
 
 // One worker's registration in Redis, written the way Ruby Resque writes it.
 export class WorkerRegistry {
+  private cachedArgs?: { signature: string; keys: string[]; names: string[] }
+  private cachedRunAt?: { second: number; plain: string; text: string }
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: ResqueKeys,
@@ -84,23 +87,42 @@ export class WorkerRegistry {
     at: Date,
     finished?: { working: WorkingOn } & Outcome,
   ): Promise<{ queue: string; text: string } | undefined> {
-    const keys = this.keys
-    const args: string[] = [
-      this.keys.worker(this.id),
-      keys.stat('processed'),
-      keys.stat('processed', this.id),
-      keys.failed,
-      keys.stat('failed'),
-      keys.stat('failed', this.id),
-    ]
-    for (const queue of queues) args.push(keys.queue(queue))
+    const { keys, names } = this.scriptArgs(queues)
+    const args = [...keys]
     args.push(finished ? (finished.failure ? 'failed' : 'ok') : '')
     args.push(finished?.failure ? this.formatFailure(finished.working, finished.failure.error) : '')
-    args.push(JSON.stringify(formatUtcIso8601(at)))
-    for (const queue of queues) args.push(JSON.stringify(queue))
-    const reply = await this.script(ADVANCE_COMMAND, ADVANCE_SCRIPT, 6 + queues.length, args)
+    args.push(this.runAt(at))
+    for (const name of names) args.push(name)
+    const reply = await this.script(ADVANCE_COMMAND, ADVANCE_SCRIPT, keys.length, args)
     if (!Array.isArray(reply)) return undefined
     return { queue: queues[Number(reply[0]) - 1], text: String(reply[1]) }
+  }
+
+  // The script's keys and JSON-encoded queue names, built once per queue list (a named group's never changes).
+  private scriptArgs(queues: readonly string[]): { keys: string[]; names: string[] } {
+    const signature = queues.join('\n')
+    if (this.cachedArgs?.signature === signature) return this.cachedArgs
+    const keys = [
+      this.keys.worker(this.id),
+      this.keys.stat('processed'),
+      this.keys.stat('processed', this.id),
+      this.keys.failed,
+      this.keys.stat('failed'),
+      this.keys.stat('failed', this.id),
+      ...queues.map((queue) => this.keys.queue(queue)),
+    ]
+    this.cachedArgs = { signature, keys, names: queues.map((queue) => JSON.stringify(queue)) }
+    return this.cachedArgs
+  }
+
+  // run_at as the script stores it, formatted once per second.
+  private runAt(at: Date): string {
+    const second = Math.floor(at.getTime() / 1000)
+    if (this.cachedRunAt?.second !== second) {
+      const plain = formatUtcIso8601(at)
+      this.cachedRunAt = { second, plain, text: JSON.stringify(plain) }
+    }
+    return this.cachedRunAt.text
   }
 
   // The end of a job (its failure if any, and stats) without taking another: the worker is idle again.
@@ -131,7 +153,8 @@ export class WorkerRegistry {
 
   // The record reserve() stored, as an object (the payload parsed when it is JSON).
   workingOn(queue: string, payload: JobPayload | string, at: Date): WorkingOn {
-    return { queue, run_at: formatUtcIso8601(at), payload }
+    this.runAt(at)
+    return { queue, run_at: this.cachedRunAt!.plain, payload }
   }
 
   async restoreWorkingOn(working: WorkingOn): Promise<void> {
