@@ -309,8 +309,10 @@ function reproduceSection(ctx) {
     '    BENCH_QUICK=1 BENCH_OUT=/tmp/bench.md npm run bench    # a short trial run, written elsewhere',
     '',
     `This run: ${ctx.runs} runs per figure, ${ctx.statusRounds} rounds of status calls, an idle window of ` +
-      `${Math.round(ctx.idleSeconds)} s, ${ctx.jobs.toLocaleString('en-US')} jobs per throughput run. ` +
-      '`BENCH_RUNS`, `BENCH_IDLE_S`, `BENCH_JOBS` change these; `BENCH_ONLY=boot,lifecycle,survival,bigPool,throughput,idle` ' +
+      `${Math.round(ctx.idleSeconds)} s, ${ctx.jobs.toLocaleString('en-US')} jobs per throughput run` +
+      (ctx.pickupJobs ? `, ${ctx.pickupJobs} single jobs for pickup` : '') +
+      '. Ruby peers need Ruby Resque and resque-pool on `RUBYLIB` (`eval "$(bash ../shared/ruby/setup.sh)"`). ' +
+      '`BENCH_RUNS`, `BENCH_IDLE_S`, `BENCH_JOBS` change these; `BENCH_ONLY=boot,lifecycle,survival,bigPool,throughput,pickup,idle` ' +
       'runs some figures only. Everything runs in a temporary directory: private state directories, a private ' +
       '`PM2_HOME` (PM2 version checks off), a private `redis-server` on a free loopback port; every pool, daemon ' +
       'and server is stopped after its run, also when the benchmark is interrupted.',

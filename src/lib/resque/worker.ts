@@ -192,7 +192,7 @@ export class ResqueWorker {
     }
   }
 
-  // process.title costs a syscall-free copy, but rebuilding it per job shows in a profile: only on change.
+  // Only on change: a drain would otherwise rewrite the same title thousands of times a second.
   private setTitle(text: string): void {
     if (text === this.title) return
     this.title = text
