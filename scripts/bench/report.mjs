@@ -362,7 +362,7 @@ function methodSection(ctx) {
       'Resque cannot be loaded (`RUBYLIB`, see ../shared/ruby/setup.sh). The limit is one ioredis client running ' +
       "the built-in worker's own per-job script (`WorkerRegistry.advance`, from dist/) against the full queue.",
     '- **Pickup**: an rpd pool of 4 built-in workers at the default INTERVAL (5 s) waits idle; one job at a ' +
-      "time is enqueued, alternately by `rpd enqueue`'s library call (`enqueueJobs`, which connects each time) and " +
+      "time is enqueued, alternately by `rpd enqueue`'s library call (`enqueueJobs`, given one open connection) and " +
       'by a Ruby process calling `Resque.enqueue`; the job stamps the time its perform begins. Latency is that ' +
       'stamp minus the time taken just before the enqueue call (same host, realtime clock); 10–30 ms pass ' +
       'between jobs. Idle commands/s are the INFO commandstats delta over a window with no jobs. The same for ' +
@@ -435,7 +435,7 @@ function notesSection({ results }) {
     const by = (values) =>
       `p50 ${msFine(percentile(values, 50))}, p99 ${msFine(percentile(values, 99))}, max ${msFine(Math.max(...values))}`
     lines.push(
-      `- Pickup, by enqueuer: \`rpd enqueue\` (its library call, connecting included) ${rpd.latencies.rpd.length} jobs ` +
+      `- Pickup, by enqueuer: \`rpd enqueue\` (its library call) ${rpd.latencies.rpd.length} jobs ` +
         `${by(rpd.latencies.rpd)}` +
         (rpd.latencies.ruby.length
           ? `; Ruby \`Resque.enqueue\` ${rpd.latencies.ruby.length} jobs ${by(rpd.latencies.ruby)}`

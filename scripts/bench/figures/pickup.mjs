@@ -77,6 +77,9 @@ async function runRpd(ctx, redis, url, rubyMissing) {
   // INTERVAL empty: the built-in worker's default, as Resque's.
   const rpd = new Rpd(path.join(ctx.tmp, 'pickup-rpd', 'state'), { env: { INTERVAL: '' } })
   const ruby = rubyMissing ? undefined : await startRubyEnqueuer(url)
+  // One connection for all the enqueues, as Ruby's Resque.redis is: the latency is the pool's, not a connect's.
+  const client = new Redis(url)
+  client.on('error', () => undefined)
   try {
     await rpd.start([`${QUEUE}=${PICKUP_WORKERS}`], ['--jobs', STAMP_JOBS, '--redis', url], {
       timeoutMs: 60_000,
@@ -89,7 +92,10 @@ async function runRpd(ctx, redis, url, rubyMissing) {
         'rpd',
         async (tag) => {
           const sent = performance.timeOrigin + performance.now()
-          await enqueueJobs({ url, namespace: 'resque', queue: QUEUE, className: 'Stamp', args: [tag] })
+          await enqueueJobs(
+            { url, namespace: 'resque', queue: QUEUE, className: 'Stamp', args: [tag] },
+            client,
+          )
           return sent
         },
       ],
@@ -99,6 +105,7 @@ async function runRpd(ctx, redis, url, rubyMissing) {
     await rpd.stop()
     return { idleCommandsPerSecond: idle, latencies }
   } finally {
+    client.disconnect()
     ruby?.stop()
     await rpd.dispose()
   }

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis'
 import { usageError } from '../errors.js'
 import { showToken, validateGroup } from '../formation.js'
 import { readPool } from '../pool-file.js'
@@ -83,11 +84,12 @@ function checkRequest(request: EnqueueRequest): number {
 }
 
 // Pushes a job as Ruby Resque's Resque.push does: SADD resque:queues, RPUSH resque:queue:NAME {"class","args"}.
-export async function enqueueJobs(request: EnqueueRequest): Promise<EnqueueResult> {
+// A caller that enqueues often passes its own connected client (kept open); else one is opened for the call.
+export async function enqueueJobs(request: EnqueueRequest, client?: Redis): Promise<EnqueueResult> {
   const count = checkRequest(request)
   const job = JSON.stringify({ class: request.className, args: request.args.map(parseJobArg) })
   const keys = new ResqueKeys(request.namespace)
-  const redis = await connectOnce(request.url)
+  const redis = client ?? (await connectOnce(request.url))
   try {
     const pipeline = redis.pipeline().sadd(keys.queues, request.queue)
     for (let left = count; left > 0; left -= PUSH_BATCH)
@@ -98,6 +100,6 @@ export async function enqueueJobs(request: EnqueueRequest): Promise<EnqueueResul
     const length = Number(replies[replies.length - 1][1])
     return { url: request.url, namespace: request.namespace, pushed: count, length }
   } finally {
-    redis.disconnect()
+    if (!client) redis.disconnect()
   }
 }
