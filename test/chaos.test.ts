@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Redis } from 'ioredis'
-import { cleanupStates, fixture, newStateDir, rpd, status, waitFor } from './helpers/cli.js'
+import { alive, cleanupStates, fixture, newStateDir, rpd, status, waitFor } from './helpers/cli.js'
 import { type RedisServer, usePrivateRedis } from './helpers/redis.js'
 
 const JOBS = 2000
@@ -134,5 +134,67 @@ describe('no lost jobs', () => {
       const about = log.filter((line) => registered.some((pid) => line.includes(`[${pid}]`)))
       throw new Error(`${(error as Error).message}: ${last}\n${about.slice(-12).join('\n')}`)
     }
+  }, 240_000)
+
+  it('with SIGKILLs at random instants (taking, running, finishing a job, or idle): nothing lost, nothing twice', async () => {
+    const dir = newStateDir()
+    await startChaosPool(dir)
+    const next = random(23)
+    const killed = new Set<number>()
+    // Straight from status.json: the CLI would take longer than the moments the kills aim at.
+    const workerPids = () => {
+      try {
+        const s = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8')) as {
+          workers: { pid: number; state: string }[]
+        }
+        return s.workers.filter((w) => w.pid && !killed.has(w.pid)).map((w) => w.pid)
+      } catch {
+        return []
+      }
+    }
+    // Killed workers come back after a backoff: keep at it until 25 kills (or the jobs run out).
+    const until = Date.now() + 60_000
+    while (killed.size < 25 && Date.now() < until && (await redis.llen('resque:queue:chaos')) > 0) {
+      await new Promise((resolve) => setTimeout(resolve, next(40)))
+      const pids = workerPids()
+      if (pids.length === 0) continue
+      const pid = pids[next(pids.length)]
+      // Only a built-in worker of this pool (its environment names the state directory).
+      let environ = ''
+      try {
+        environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8')
+      } catch {
+        continue
+      }
+      if (!environ.includes(`RPD_STATE_DIR=${dir}`)) continue
+      process.kill(pid, 'SIGKILL')
+      killed.add(pid)
+    }
+    expect(killed.size).toBeGreaterThan(10)
+    await waitFor(drained, 'queue drained', 120_000, 200)
+    const done = await redis.hgetall('chaos:done')
+    // No job ran twice: a job is never handed out again once taken.
+    expect(Object.entries(done).filter(([, n]) => n !== '1')).toEqual([])
+    const failed = (await redis.lrange('resque:failed', 0, -1)).map((entry) => JSON.parse(entry))
+    const failedIds = failed.map((entry) => String(entry.payload.args[0]))
+    for (const entry of failed) expect(entry.exception).toBe('Resque::DirtyExit')
+    // Each kill fails at most the one job its worker had started.
+    expect(failed.length).toBeLessThanOrEqual(killed.size)
+    expect(new Set(failedIds).size).toBe(failedIds.length)
+    // Every job is done, or in resque:failed; done exactly once where its worker was not killed during it.
+    for (let id = 0; id < JOBS; id++)
+      if (!failedIds.includes(String(id))) expect(done[String(id)], `job ${id}`).toBe('1')
+    const processed = Number(await redis.get('resque:stat:processed'))
+    expect(processed).toBe(JOBS - failed.length)
+    // No ghost: every registration and job record belongs to a live worker.
+    await waitFor(
+      async () => {
+        const registered = (await redis.smembers('resque:workers')).map((id) => Number(id.split(':')[1]))
+        const records = (await redis.keys('resque:worker:*')).filter((key) => !key.endsWith(':started'))
+        return registered.every((pid) => alive(pid) && !killed.has(pid)) && records.length === 0
+      },
+      'registrations of live workers only',
+      15_000,
+    )
   }, 240_000)
 })

@@ -37,9 +37,14 @@ const workerId = (pid: number, group: string) => `${HOST}:${pid}:${group}`
 const title = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]
 const logOf = (dir: string) => fs.readFileSync(path.join(dir, 'master.log'), 'utf8')
 
-async function startBuiltin(dir: string, specs: string[], url = server.url): Promise<StatusJson> {
+async function startBuiltin(
+  dir: string,
+  specs: string[],
+  url = server.url,
+  interval = '0.1',
+): Promise<StatusJson> {
   const result = await rpd(['start', ...specs, '--jobs', JOBS, '--redis', url, '--state-dir', dir], {
-    env: { INTERVAL: '0.1', REDIS_URL: '' },
+    env: { INTERVAL: interval, REDIS_URL: '' },
   })
   expect(result.stderr).toBe('')
   expect(result.exitCode).toBe(0)
@@ -391,6 +396,69 @@ describe('the built-in Resque worker', () => {
     expect(await done()).toEqual(['m1'])
     expect(await redis.smembers('resque:workers')).toEqual([])
     expect(await redis.llen('resque:failed')).toBe(0)
+  })
+})
+
+// INTERVAL is a minute here: a job run within the tests' deadlines was picked up by a wake, not by a poll.
+describe('an idle built-in worker', () => {
+  const job = (className: string, tag: string) => JSON.stringify({ class: className, args: [tag] })
+
+  it('wakes for a raw RPUSH, as Ruby enqueues, and for rpd enqueue, long before its next poll', async () => {
+    const dir = newStateDir()
+    const s = await startBuiltin(dir, ['foo=2'], server.url, '60')
+    await waitFor(() => title(s.workers[0].pid) === 'resque-2.7.0: Waiting for foo', 'the worker to wait')
+    await redis.sadd('resque:queues', 'foo')
+    await redis.rpush('resque:queue:foo', job('Record', 'raw'))
+    await waitFor(async () => (await done()).includes('raw'), 'the pushed job to run', 10_000)
+    await enqueue('foo', 'Record', 'cli')
+    await waitFor(async () => (await done()).includes('cli'), 'the enqueued job to run', 10_000)
+    expect(await redis.get('resque:stat:processed')).toBe('2')
+  })
+
+  it('takes foo before bar (foo,bar) when both get jobs at once, and when both already hold some', async () => {
+    const dir = newStateDir()
+    const s = await startBuiltin(dir, ['foo,bar=1'], server.url, '60')
+    await waitFor(() => title(s.workers[0].pid) === 'resque-2.7.0: Waiting for foo,bar', 'the worker to wait')
+    // Both queues written in one transaction, bar first: the wake comes from bar, the job taken is foo's.
+    await redis
+      .multi()
+      .rpush('resque:queue:bar', job('Record', 'b1'))
+      .rpush('resque:queue:foo', job('Record', 'f1'))
+      .exec()
+    await waitFor(async () => (await done()).length === 2, 'both jobs to run', 10_000)
+    expect(await done()).toEqual(['f1', 'b1'])
+    // Busy with a held job while both queues fill, bar first.
+    await redis.rpush('resque:queue:foo', job('Hold', 'h'))
+    await heldBy('h')
+    await redis.rpush('resque:queue:bar', job('Record', 'b2'), job('Record', 'b3'))
+    await redis.rpush('resque:queue:foo', job('Record', 'f2'), job('Record', 'f3'))
+    await redis.set('test:release:h', '1')
+    await waitFor(async () => (await done()).length === 7, 'all jobs to run', 10_000)
+    expect((await done()).slice(2)).toEqual(['h', 'f2', 'f3', 'b2', 'b3'])
+  })
+
+  it('with the group *, wakes for a queue that did not exist when it began to wait', async () => {
+    const dir = newStateDir()
+    const s = await startBuiltin(dir, ['*=1'], server.url, '60')
+    await waitFor(() => title(s.workers[0].pid).startsWith('resque-2.7.0: Waiting for'), 'the worker to wait')
+    await redis.sadd('resque:queues', 'fresh')
+    await redis.rpush('resque:queue:fresh', job('Record', 'new'))
+    await waitFor(async () => (await done()).includes('new'), 'the job in the new queue to run', 10_000)
+  })
+
+  it('leaves the queue to a paused worker alone even when woken, and takes it once resumed', async () => {
+    const dir = newStateDir()
+    const s = await startBuiltin(dir, ['foo=1'], server.url, '60')
+    const pid = s.workers[0].pid
+    await waitFor(() => title(pid) === 'resque-2.7.0: Waiting for foo', 'the worker to wait')
+    expect((await rpd(['pause', '--state-dir', dir])).exitCode).toBe(0)
+    await waitFor(() => title(pid) === 'resque-2.7.0: Paused', 'the Paused title')
+    await redis.rpush('resque:queue:foo', job('Record', 'later'))
+    // The worker's connection answers after anything it was sending: a take would show by now.
+    await redis.ping()
+    expect(await redis.llen('resque:queue:foo')).toBe(1)
+    expect((await rpd(['resume', '--state-dir', dir])).exitCode).toBe(0)
+    await waitFor(async () => (await done()).includes('later'), 'the job to run after CONT', 10_000)
   })
 })
 

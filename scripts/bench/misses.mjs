@@ -116,31 +116,31 @@ function explainStop({ lifecycle }) {
 function explainThroughput({ throughput }) {
   const rate = m(throughput.rpd, (r) => r.rate)
   const workers = m(throughput.rpd, (r) => r.workersCpuPct)
-  const master = m(throughput.rpd, (r) => r.masterCpuPct)
-  const writes = m(throughput.rpd, (r) => r.statusWritesPerSecond)
   const peer = m(throughput.multiWorker, (r) => r.rate)
   const peerCpu = m(throughput.multiWorker, (r) => r.cpuPct)
+  const limit = m(throughput.limit, (r) => r.rate)
+  const one = m(throughput.limitOne, (r) => r.rate)
   return [
     `In the measured window (medians) rpd ran ${Math.round(rate)} jobs/s while its 4 workers used ` +
-      `${pct(workers)} of a core together: each was on a CPU only about ${pct(workers / 4)} of the time, so the ` +
-      `workers mostly wait. The master used ${pct(master)} of a core, rewriting status.json ${Math.round(writes)} ` +
-      `times a second. MultiWorker ran ${Math.round(peer)} jobs/s on ${pct(peerCpu)} of a core.`,
+      `${pct(workers)} of a core together (${Math.round((workers / 100 / rate) * 1e6)} µs of CPU per job); ` +
+      `MultiWorker ran ${Math.round(peer)} jobs/s on ${pct(peerCpu)} (${Math.round((peerCpu / 100 / peer) * 1e6)} µs ` +
+      `per job). Redis itself is far from its limit: the per-job script alone ran ${Math.round(limit)} jobs/s, ` +
+      `and ${Math.round(one)} jobs/s one at a time, that is with a single worker's chain of round trips.`,
     '',
-    '- **Round trips.** Each job costs a worker two Redis round trips (the reserve script, then the finishJob ' +
-      'MULTI in `src/resque/registry.ts`), and each reply has to wake that worker process. On 2 cores shared ' +
-      "with Redis and the master, waiting for the scheduler costs more than loopback itself. MultiWorker's task " +
-      'processors share one event loop, so one wake-up serves several replies.',
-    '- **status.json per job.** Every job start and end is an IPC message (`busy`, `idle`) that changes the ' +
-      "worker's `job` in status.json, and the master rewrites the file, with an fsync, on the next loop pass " +
-      '(`writeStatus` in `src/master/master.ts`, `writeFileAtomic` in `src/state/atomic-file.ts`). A CPU profile of ' +
-      'the master during a drain shows most of its time in `fsyncSync`; its CPU is taken from the workers and ' +
-      'Redis on a 2-core machine.',
+    '- **One round trip per job is the floor.** Each built-in worker sends one script per job (end of the ' +
+      'last job, reserve of the next, `WorkerRegistry.advance`). Resque records a job in `resque:worker:ID` ' +
+      'before it runs, so the next job cannot start before Redis has answered; fetching several jobs ahead ' +
+      'saves nothing unless a job may start before its record reaches Redis (then a kill at that moment ' +
+      'records a finished job as failed and runs a started one again).',
+    '- **Four processes, one wake-up each per job.** The time per job goes into the socket write (a profile ' +
+      "shows about half of a worker's CPU in `writeUtf8String`, the loopback send that also wakes Redis) and " +
+      'into waiting for a CPU: on 2 cores shared with Redis, the master and the rest of the machine, each of ' +
+      "the 4 processes must be scheduled once per job. MultiWorker's task processors share one event loop, so " +
+      'one wake-up serves several replies, and its CPU per job falls as the machine gets busier.',
     '',
-    'What would reach it: send the finishJob MULTI and the next reserve in one pipeline (one round trip per ' +
-      'job instead of two); rewrite status.json for busy/idle changes at most every 250 ms or so, and without ' +
-      'fsync (the rename alone keeps readers consistent; the master rewrites the file from memory after a ' +
-      'crash anyway); call the reserve script through `defineCommand` (EVALSHA) instead of sending its text ' +
-      'with every job.',
+    'What would reach it: more cores (the processes then run side by side; on an idle machine one worker ' +
+      'alone reaches the one-at-a-time limit), or relaxing when a job counts as started (see above), which ' +
+      'rpd does not do.',
   ].join('\n')
 }
 
@@ -157,6 +157,15 @@ const GENERIC = {
     'An idle master should not wake up at all: look for a timer or polling loop in `src/master/master.ts` ' +
     '(its fs.watch of the state directory, a fallback tick) that fires with nothing to do.',
   'big-idle': 'As for the 8-worker pool: something wakes the master while nothing happens.',
+  'throughput-ruby':
+    'Ruby resque-pool workers poll and record each job with several commands; rpd sends one script per ' +
+    'job. A miss here means the built-in workers were starved of CPU during their window: see the row above.',
+  pickup:
+    'An idle built-in worker is woken by a Redis invalidation (client tracking) and then reserves: look for a ' +
+    'worker whose tracking was off (a lost subscriber connection) or for slow jobs-module start-up.',
+  'pickup-idle':
+    'An idle worker should send one EXISTS per INTERVAL and its heartbeat: look for a loop that reserves ' +
+    'without a wake (src/resque/worker.ts, work()).',
   'big-start':
     'Spawning 200 workers should take well under a second; look at what the master does per spawn.',
 }

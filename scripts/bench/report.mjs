@@ -19,6 +19,22 @@ const list = (values, format) => values.map(format).join(', ')
 const spread = (values, format) =>
   values.length ? `${format(Math.min(...values))} – ${format(Math.max(...values))}` : 'n/a'
 
+const msFine = (v) => (Number.isFinite(v) ? `${v.toFixed(v < 10 ? 2 : 0)} ms` : 'n/a')
+const perSecond = (v) => (Number.isFinite(v) ? `${v.toFixed(2)}/s` : 'n/a')
+
+// Nearest-rank percentile.
+function percentile(values, p) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+
+// What a pool polling one queue at INTERVAL sends: one pop per worker per INTERVAL, and Resque's heartbeat
+// (TIME and HSET) per worker per minute.
+function pollingRate({ workers, intervalS }) {
+  return workers / intervalS + (workers * 2) / 60
+}
+
 function pick(runs, key) {
   return (runs ?? []).map((run) => run[key]).filter((v) => Number.isFinite(v))
 }
@@ -183,17 +199,72 @@ function buildRows({ results, errors }) {
   if (throughput) {
     const rpd = median(pick(throughput.rpd, 'rate'))
     const peer = median(pick(throughput.multiWorker, 'rate'))
+    const ruby = median(pick(throughput.ruby, 'rate'))
+    const limit = median(pick(throughput.limit, 'rate'))
     rows.push({
       id: 'throughput',
       figure: 'no-op job throughput, 4 built-in workers',
       rpd: rate(rpd),
       peer: `${rate(peer)} (node-resque MultiWorker, 4 task processors, one process)`,
       ratio: ratio(rpd, peer),
-      target: '≥ 3,000 jobs/s',
-      met: rpd >= 3000,
+      target: '≥ 2× MultiWorker',
+      met: rpd >= 2 * peer,
+    })
+    rows.push({
+      id: 'throughput-ruby',
+      figure: 'no-op job throughput, 4 built-in workers',
+      rpd: rate(rpd),
+      peer: throughput.rubyMissing
+        ? `not run: ${throughput.rubyMissing}`
+        : `${rate(ruby)} (Ruby resque-pool, 4 workers, FORK_PER_JOB=false, same INTERVAL)`,
+      ratio: ratio(rpd, ruby),
+      target: '≥ 2× resque-pool',
+      met: throughput.rubyMissing ? undefined : rpd >= 2 * ruby,
+    })
+    rows.push({
+      id: 'throughput-limit',
+      figure: '… as a fraction of the physical limit',
+      rpd: rate(rpd),
+      peer: `${rate(limit)} (one client running the per-job script, ${throughput.limitInFlight ?? 64} in flight)`,
+      ratio: ratio(rpd, limit),
+      target: '(shown for context)',
+      met: undefined,
     })
   } else {
     rows.push(absent('throughput', 'no-op job throughput, 4 built-in workers', 'throughput'))
+  }
+
+  if (results.pickup) {
+    const { rpd, ruby } = results.pickup
+    const all = [...rpd.latencies.rpd, ...rpd.latencies.ruby]
+    const p50 = percentile(all, 50)
+    const p99 = percentile(all, 99)
+    const rubyLatency = ruby ? median([...ruby.latencies.ruby]) : NaN
+    rows.push({
+      id: 'pickup',
+      figure: `pickup latency, idle pool, INTERVAL ${results.pickup.intervalS} s (${all.length} single jobs, p50 / p99)`,
+      rpd: `${msFine(p50)} / ${msFine(p99)}`,
+      peer: ruby
+        ? `${msFine(rubyLatency)} median (Ruby resque-pool, ${ruby.latencies.ruby.length} jobs)`
+        : `not run: ${results.pickup.rubyMissing}`,
+      ratio: ratio(p50, rubyLatency),
+      target: 'p50 ≤ 5 ms, p99 ≤ 50 ms',
+      met: p50 <= 5 && p99 <= 50,
+    })
+    const polling = pollingRate(results.pickup)
+    rows.push({
+      id: 'pickup-idle',
+      figure: `Redis commands/s of the idle pool (${results.pickup.workers} workers, ${results.pickup.idleSeconds} s)`,
+      rpd: perSecond(rpd.idleCommandsPerSecond),
+      peer: ruby
+        ? `${perSecond(ruby.idleCommandsPerSecond)} (Ruby resque-pool polling, same INTERVAL)`
+        : `${perSecond(polling)} (polling one queue at INTERVAL, with heartbeats)`,
+      ratio: ratio(rpd.idleCommandsPerSecond, ruby ? ruby.idleCommandsPerSecond : polling),
+      target: 'no more than polling',
+      met: rpd.idleCommandsPerSecond <= (ruby ? ruby.idleCommandsPerSecond : polling),
+    })
+  } else {
+    rows.push(absent('pickup', 'pickup latency, idle pool', 'pickup'))
   }
   return rows
 }
@@ -238,8 +309,10 @@ function reproduceSection(ctx) {
     '    BENCH_QUICK=1 BENCH_OUT=/tmp/bench.md npm run bench    # a short trial run, written elsewhere',
     '',
     `This run: ${ctx.runs} runs per figure, ${ctx.statusRounds} rounds of status calls, an idle window of ` +
-      `${Math.round(ctx.idleSeconds)} s, ${ctx.jobs.toLocaleString('en-US')} jobs per throughput run. ` +
-      '`BENCH_RUNS`, `BENCH_IDLE_S`, `BENCH_JOBS` change these; `BENCH_ONLY=boot,lifecycle,survival,bigPool,throughput,idle` ' +
+      `${Math.round(ctx.idleSeconds)} s, ${ctx.jobs.toLocaleString('en-US')} jobs per throughput run` +
+      (ctx.pickupJobs ? `, ${ctx.pickupJobs} single jobs for pickup` : '') +
+      '. Ruby peers need Ruby Resque and resque-pool on `RUBYLIB` (`eval "$(bash ../shared/ruby/setup.sh)"`). ' +
+      '`BENCH_RUNS`, `BENCH_IDLE_S`, `BENCH_JOBS` change these; `BENCH_ONLY=boot,lifecycle,survival,bigPool,throughput,pickup,idle` ' +
       'runs some figures only. Everything runs in a temporary directory: private state directories, a private ' +
       '`PM2_HOME` (PM2 version checks off), a private `redis-server` on a free loopback port; every pool, daemon ' +
       'and server is stopped after its run, also when the benchmark is interrupted.',
@@ -284,6 +357,16 @@ function methodSection(ctx) {
       'between 90 % and 10 % of the jobs left. Each run checks that `resque:stat:processed` reached the count ' +
       'and no job failed. MultiWorker runs in its own Node process with `minTaskProcessors = ' +
       'maxTaskProcessors = 4`.',
+    '- **Throughput peers and limit.** Ruby resque-pool runs `scripts/bench/fixtures/ruby/Rakefile` with ' +
+      '`FORK_PER_JOB=false` and `INTERVAL=0.05`, 4 workers of the queue; it is skipped (and says why) where Ruby ' +
+      'Resque cannot be loaded (`RUBYLIB`, see ../shared/ruby/setup.sh). The limit is one ioredis client running ' +
+      "the built-in worker's own per-job script (`WorkerRegistry.advance`, from dist/) against the full queue.",
+    '- **Pickup**: an rpd pool of 4 built-in workers at the default INTERVAL (5 s) waits idle; one job at a ' +
+      "time is enqueued, alternately by `rpd enqueue`'s library call (`enqueueJobs`, given one open connection) and " +
+      'by a Ruby process calling `Resque.enqueue`; the job stamps the time its perform begins. Latency is that ' +
+      'stamp minus the time taken just before the enqueue call (same host, realtime clock); 10–30 ms pass ' +
+      'between jobs. Idle commands/s are the INFO commandstats delta over a window with no jobs. The same for ' +
+      'Ruby resque-pool (4 workers, INTERVAL=5) with a few jobs.',
     '- Runs alternate which tool goes first. Ratios are rpd ÷ peer: below 1 is better for times and memory, ' +
       'above 1 is better for throughput.',
   ]
@@ -335,7 +418,29 @@ function notesSection({ results }) {
       `- During the throughput window the rpd master used ${pct(median(pick(throughput.rpd, 'masterCpuPct')))} ` +
         `of one core and its 4 workers ${pct(median(pick(throughput.rpd, 'workersCpuPct')))} together (medians); ` +
         `the MultiWorker process used ${pct(median(pick(throughput.multiWorker, 'cpuPct')))}. The rpd master ` +
-        `rewrote status.json ${Math.round(median(pick(throughput.rpd, 'statusWritesPerSecond')))} times a second.`,
+        `rewrote status.json ${Math.round(median(pick(throughput.rpd, 'statusWritesPerSecond')))} times a second.` +
+        (throughput.ruby?.length
+          ? ` resque-pool (master and workers) used ${pct(median(pick(throughput.ruby, 'cpuPct')))}.`
+          : ''),
+    )
+    lines.push(
+      `- Each built-in worker sends one script per job (the end of the last job and the reserve of the next). ` +
+        `The limit, one client sending only that script with ${throughput.limitInFlight ?? 64} in flight, ran ` +
+        `${rate(median(pick(throughput.limit, 'rate')))}; the same client with one in flight (a single worker doing ` +
+        `nothing but its round trips) ${rate(median(pick(throughput.limitOne, 'rate')))}.`,
+    )
+  }
+  if (results.pickup) {
+    const { rpd, ruby } = results.pickup
+    const by = (values) =>
+      `p50 ${msFine(percentile(values, 50))}, p99 ${msFine(percentile(values, 99))}, max ${msFine(Math.max(...values))}`
+    lines.push(
+      `- Pickup, by enqueuer: \`rpd enqueue\` (its library call) ${rpd.latencies.rpd.length} jobs ` +
+        `${by(rpd.latencies.rpd)}` +
+        (rpd.latencies.ruby.length
+          ? `; Ruby \`Resque.enqueue\` ${rpd.latencies.ruby.length} jobs ${by(rpd.latencies.ruby)}`
+          : '') +
+        (ruby ? `. Ruby resque-pool at the same INTERVAL: ${by(ruby.latencies.ruby)}.` : '.'),
     )
   }
   return lines
@@ -373,6 +478,14 @@ function runsSection({ results, errors }) {
   if (throughput) {
     row('rpd, 4 built-in workers', pick(throughput.rpd, 'rate'), rate)
     row('node-resque MultiWorker, 4 task processors', pick(throughput.multiWorker, 'rate'), rate)
+    if (throughput.ruby?.length) row('Ruby resque-pool, 4 workers', pick(throughput.ruby, 'rate'), rate)
+    row('limit: the per-job script, one client', pick(throughput.limit, 'rate'), rate)
+    row('the same, one at a time', pick(throughput.limitOne, 'rate'), rate)
+  }
+  if (results.pickup) {
+    const { rpd, ruby } = results.pickup
+    row('pickup, rpd pool, all jobs', [...rpd.latencies.rpd, ...rpd.latencies.ruby], msFine)
+    if (ruby) row('pickup, Ruby resque-pool', ruby.latencies.ruby, msFine)
   }
   for (const [name, message] of Object.entries(errors)) lines.push(`- ${name} failed: ${message}`)
   return lines

@@ -10,6 +10,7 @@ import { measureBigPool } from './figures/big-pool.mjs'
 import { measureBoot } from './figures/boot.mjs'
 import { measureIdle } from './figures/idle.mjs'
 import { measureLifecycle } from './figures/lifecycle.mjs'
+import { measurePickup } from './figures/pickup.mjs'
 import { measureSurvival } from './figures/survival.mjs'
 import { measureThroughput } from './figures/throughput.mjs'
 import { describeMachine } from './lib/machine.mjs'
@@ -23,6 +24,7 @@ const FIGURES = {
   survival: measureSurvival,
   bigPool: measureBigPool,
   throughput: measureThroughput,
+  pickup: measurePickup,
   idle: measureIdle,
 }
 

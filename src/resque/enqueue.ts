@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis'
 import { usageError } from '../errors.js'
 import { showToken, validateGroup } from '../state/formation.js'
 import { readPool } from '../state/pool-file.js'
@@ -88,12 +89,13 @@ export function encodeJobArg(text: string): string {
 }
 
 // Pushes a job as Ruby Resque's Resque.push does: SADD resque:queues, RPUSH resque:queue:NAME {"class","args"}.
-export async function enqueueJobs(request: EnqueueRequest): Promise<EnqueueResult> {
+// A caller that enqueues often passes its own connected client (kept open); else one is opened for the call.
+export async function enqueueJobs(request: EnqueueRequest, client?: Redis): Promise<EnqueueResult> {
   const count = checkRequest(request)
   const args = request.rawArgs ? request.rawArgs.join(',') : request.args.map(stringifyJobJson).join(',')
   const job = `{"class":${JSON.stringify(request.className)},"args":[${args}]}`
   const keys = new ResqueKeys(request.namespace)
-  const redis = await connectOnce(request.url)
+  const redis = client ?? (await connectOnce(request.url))
   try {
     const pipeline = redis.pipeline().sadd(keys.queues, request.queue)
     for (let left = count; left > 0; left -= PUSH_BATCH)
@@ -104,6 +106,6 @@ export async function enqueueJobs(request: EnqueueRequest): Promise<EnqueueResul
     const length = Number(replies[replies.length - 1][1])
     return { url: request.url, namespace: request.namespace, pushed: count, length }
   } finally {
-    redis.disconnect()
+    if (!client) redis.disconnect()
   }
 }

@@ -12,21 +12,53 @@ export interface WorkingOn {
   payload: JobPayload | string
 }
 
-// KEYS: the queue, resque:worker:ID; ARGV: queue name and run_at, JSON-encoded. The payload is stored as it was
-// queued when it is JSON (as Ruby re-encodes it), else as a JSON string of its text.
-const RESERVE_SCRIPT = `
-local job = redis.call('LPOP', KEYS[1])
-if not job then return false end
-local payload = job
-if not pcall(cjson.decode, job) then payload = cjson.encode(job) end
-redis.call('SET', KEYS[2], '{"queue":' .. ARGV[1] .. ',"run_at":' .. ARGV[2] .. ',"payload":' .. payload .. '}')
-return job
+// One job's end and the next one's start, in one atomic round trip. KEYS: resque:worker:ID, stat:processed,
+// stat:processed:ID, failed, stat:failed, stat:failed:ID, then the queues in priority order. ARGV: what to finish
+// ('' nothing, 'ok', or 'failed' with the failure entry in ARGV[2]), run_at (JSON), then each queue's name (JSON).
+// Like Ruby, the payload is stored as queued when it is JSON, else as a JSON string of its text.
+// Returns false, or the queue's position (from 1) and the job.
+const ADVANCE_SCRIPT = `
+if ARGV[1] ~= '' then
+  if ARGV[1] == 'failed' then
+    redis.call('RPUSH', KEYS[4], ARGV[2])
+    redis.call('INCRBY', KEYS[5], 1)
+    redis.call('INCRBY', KEYS[6], 1)
+  end
+  redis.call('DEL', KEYS[1])
+  redis.call('INCRBY', KEYS[2], 1)
+  redis.call('INCRBY', KEYS[3], 1)
+end
+for i = 7, #KEYS do
+  local job = redis.call('LPOP', KEYS[i])
+  if job then
+    local payload = job
+    if not pcall(cjson.decode, job) then payload = cjson.encode(job) end
+    redis.call('SET', KEYS[1], '{"queue":' .. ARGV[i - 3] .. ',"run_at":' .. ARGV[3] .. ',"payload":' .. payload .. '}')
+    return {i - 6, job}
+  end
+end
+return false
 `
 
-const RESERVE_COMMAND = 'rpdReserve'
+// Puts a job that was reserved but never started back at the head of its queue. KEYS: resque:worker:ID, the queue.
+const RELEASE_SCRIPT = `
+redis.call('DEL', KEYS[1])
+redis.call('LPUSH', KEYS[2], ARGV[1])
+return 1
+`
+
+const RELEASE_COMMAND = 'rpdRelease'
+
+// What the job just run left to record: nothing failed, or the failure.
+export type Outcome = { failure?: { error: unknown } }
+
+const ADVANCE_COMMAND = 'rpdAdvance'
 
 // One worker's registration in Redis, written the way Ruby Resque writes it.
 export class WorkerRegistry {
+  private cachedArgs?: { signature: string; keys: string[]; names: string[] }
+  private cachedRunAt?: { second: number; plain: string; text: string }
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: ResqueKeys,
@@ -48,55 +80,86 @@ export class WorkerRegistry {
     await this.redis.hset(this.keys.heartbeats, this.id, formatLocalIso8601(new Date(Number(seconds) * 1000)))
   }
 
-  // Resque's reserve and working_on in one atomic step: LPOP the job and record it in resque:worker:ID.
-  // Done as two commands, a worker killed between them would take the job with it and leave no trace.
-  async reserve(queue: string, at: Date): Promise<string | null> {
-    if (!(RESERVE_COMMAND in this.redis))
-      this.redis.defineCommand(RESERVE_COMMAND, { numberOfKeys: 2, lua: RESERVE_SCRIPT })
-    const reserve = (this.redis as unknown as Record<string, (...args: string[]) => Promise<unknown>>)[
-      RESERVE_COMMAND
-    ]
-    // A defined command is sent as EVALSHA: the script travels once, not with every job.
-    const text = await reserve.call(
-      this.redis,
-      this.keys.queue(queue),
+  // Resque's done_working, reserve and working_on in one atomic step: the finished job's stats (and failure), then
+  // LPOP of the first queue with a job, recorded in resque:worker:ID. Done as separate commands, a worker killed
+  // between them would take the job with it and leave no trace; done as one script, a job costs one round trip.
+  async advance(
+    queues: readonly string[],
+    at: Date,
+    finished?: { working: WorkingOn } & Outcome,
+  ): Promise<{ queue: string; text: string } | undefined> {
+    const { keys, names } = this.scriptArgs(queues)
+    const args = [...keys]
+    args.push(finished ? (finished.failure ? 'failed' : 'ok') : '')
+    args.push(finished?.failure ? this.formatFailure(finished.working, finished.failure.error) : '')
+    args.push(this.runAt(at))
+    for (const name of names) args.push(name)
+    const reply = await this.script(ADVANCE_COMMAND, ADVANCE_SCRIPT, keys.length, args)
+    if (!Array.isArray(reply)) return undefined
+    return { queue: queues[Number(reply[0]) - 1], text: String(reply[1]) }
+  }
+
+  // The script's keys and JSON-encoded queue names, built once per queue list (a named group's never changes).
+  private scriptArgs(queues: readonly string[]): { keys: string[]; names: string[] } {
+    const signature = queues.join('\n')
+    if (this.cachedArgs?.signature === signature) return this.cachedArgs
+    const keys = [
       this.keys.worker(this.id),
-      JSON.stringify(queue),
-      JSON.stringify(formatUtcIso8601(at)),
-    )
-    return typeof text === 'string' ? text : null
+      this.keys.stat('processed'),
+      this.keys.stat('processed', this.id),
+      this.keys.failed,
+      this.keys.stat('failed'),
+      this.keys.stat('failed', this.id),
+      ...queues.map((queue) => this.keys.queue(queue)),
+    ]
+    this.cachedArgs = { signature, keys, names: queues.map((queue) => JSON.stringify(queue)) }
+    return this.cachedArgs
+  }
+
+  // run_at as the script stores it, formatted once per second.
+  private runAt(at: Date): string {
+    const second = Math.floor(at.getTime() / 1000)
+    if (this.cachedRunAt?.second !== second) {
+      const plain = formatUtcIso8601(at)
+      this.cachedRunAt = { second, plain, text: JSON.stringify(plain) }
+    }
+    return this.cachedRunAt.text
+  }
+
+  // The end of a job (its failure if any, and stats) without taking another: the worker is idle again.
+  async finishJob(working: WorkingOn, failure?: { error: unknown }): Promise<void> {
+    await this.advance([], new Date(), { working, failure })
+  }
+
+  // A job reserved but never started goes back to the head of its queue, as if it had never been taken.
+  async release(queue: string, text: string): Promise<void> {
+    await this.script(RELEASE_COMMAND, RELEASE_SCRIPT, 2, [
+      this.keys.worker(this.id),
+      this.keys.queue(queue),
+      text,
+    ])
+  }
+
+  // A defined command is sent as EVALSHA: the script travels once, not with every job. Defined without a key
+  // count, so each call passes its own (the queue list varies).
+  private script(name: string, lua: string, numberOfKeys: number, args: string[]): Promise<unknown> {
+    if (!(name in this.redis)) this.redis.defineCommand(name, { lua })
+    const command = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]
+    return command.call(this.redis, numberOfKeys, ...args)
+  }
+
+  private formatFailure(working: WorkingOn, error: unknown): string {
+    return formatFailure({ payload: working.payload, error, worker: this.id, queue: working.queue })
   }
 
   // The record reserve() stored, as an object (the payload parsed when it is JSON).
   workingOn(queue: string, payload: JobPayload | string, at: Date): WorkingOn {
-    return { queue, run_at: formatUtcIso8601(at), payload }
+    this.runAt(at)
+    return { queue, run_at: this.cachedRunAt!.plain, payload }
   }
 
   async restoreWorkingOn(working: WorkingOn): Promise<void> {
     await this.redis.set(this.keys.worker(this.id), stringifyJobJson(working))
-  }
-
-  // The end of a job, in one transaction: its failure (if any) and stats, then the worker is idle again.
-  async finishJob(working: WorkingOn, failure?: { error: unknown }): Promise<void> {
-    const multi = this.redis.multi()
-    if (failure)
-      multi
-        .rpush(
-          this.keys.failed,
-          formatFailure({
-            payload: working.payload,
-            error: failure.error,
-            worker: this.id,
-            queue: working.queue,
-          }),
-        )
-        .incrby(this.keys.stat('failed'), 1)
-        .incrby(this.keys.stat('failed', this.id), 1)
-    multi
-      .del(this.keys.worker(this.id))
-      .incrby(this.keys.stat('processed'), 1)
-      .incrby(this.keys.stat('processed', this.id), 1)
-    await execOrThrow(multi)
   }
 
   // Resque's unregister_worker: a job still recorded as in progress is failed, then every trace of the worker goes.

@@ -9,9 +9,10 @@ import type { Perform } from './jobs-module.js'
 import { formatWorkerId, parseQueueList, type ResqueKeys } from './keys.js'
 import { setProcline, setStartingTitle } from './process-title.js'
 import { hasGlobs, resolveQueues } from './queues.js'
+import { JobWatch } from './job-watch.js'
 import { describeRedisError } from './redis-client.js'
 import { redactUrl } from './redis-url.js'
-import { WorkerRegistry, type WorkingOn } from './registry.js'
+import { WorkerRegistry, type Outcome, type WorkingOn } from './registry.js'
 import { formatRubyTime } from './ruby-time.js'
 
 // Resque's defaults: poll every 5 s (INTERVAL), heartbeat every 60 s (pruned after 300 s without one).
@@ -50,7 +51,11 @@ interface Reserved {
   since: Date
 }
 
-// A Resque worker that Redis cannot tell from a Ruby one: one job at a time, polled with LPOP queue by queue.
+// A job whose perform has returned, waiting to be recorded with the next reserve.
+type Finished = { working: WorkingOn } & Outcome
+
+// A Resque worker that Redis cannot tell from a Ruby one: one job at a time, the queues tried in order. An idle
+// worker waits for a write to its queues (JobWatch) instead of polling, and re-checks every INTERVAL.
 export class ResqueWorker {
   readonly id: string
   private readonly redis: Redis
@@ -70,6 +75,14 @@ export class ResqueWorker {
   private stopNowResult?: Promise<number>
   private current?: CurrentJob
   private polled: string[] = []
+  // The last job's end, recorded together with the next reserve (one round trip per job).
+  private finished?: Finished
+  // The reserve on its way to Redis; an immediate stop waits for it to learn whether a job was taken.
+  private advancing?: Promise<Reserved | undefined>
+  // Taken by a reserve that answered after an immediate stop: it goes back to its queue.
+  private unstarted?: Reserved
+  private readonly watch: JobWatch
+  private title = ''
   private heartbeatTimer?: NodeJS.Timeout
   private heartbeatInFlight = false
   private wakeNap?: () => void
@@ -87,6 +100,12 @@ export class ResqueWorker {
     this.pollIntervalMs = options.pollIntervalMs ?? POLL_INTERVAL_MS
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS
     if (!hasGlobs(this.patterns)) this.polled = resolveQueues(this.patterns, [])
+    this.watch = new JobWatch(this.redis, this.keys, this.patterns, {
+      wake: () => {
+        if (!this.paused) this.wakeNap?.()
+      },
+      say: options.say,
+    })
   }
 
   // Registers, works until asked to stop, unregisters; resolves with the exit code.
@@ -107,15 +126,32 @@ export class ResqueWorker {
     this.options.notify({ type: 'ready', workerId: this.id })
     this.startHeartbeat()
     void this.pruneDeadWorkers()
+    try {
+      await this.work()
+    } finally {
+      this.watch.close()
+    }
+    if (this.shutdown === 'now') return this.stopNowResult ?? 0
+    await this.recordFinished()
+    return this.unregister()
+  }
+
+  private async work(): Promise<void> {
+    // Woken by the clock, not by a write, while writes wake the worker: a glance (EXISTS) before the reserve.
+    let glance = false
     while (!this.shutdown) {
       if (this.paused) {
-        setProcline('Paused')
+        await this.recordFinished()
+        this.setTitle('Paused')
+        await this.watch.stop()
         await this.nap(this.pollIntervalMs)
         continue
       }
+      const woken = this.watch.wakes
       let reserved: Reserved | undefined
       try {
-        reserved = await this.reserve()
+        this.advancing = this.reserve(glance)
+        reserved = await this.advancing
       } catch (error) {
         if (this.shutdown) break
         this.options.say(
@@ -123,15 +159,45 @@ export class ResqueWorker {
         )
         await this.nap(ERROR_BACKOFF_MS)
         continue
+      } finally {
+        this.advancing = undefined
+        glance = false
       }
-      if (reserved) await this.work(reserved)
-      else if (!this.shutdown) {
-        setProcline(`Waiting for ${this.polled.join(',')}`)
+      if (reserved && this.shutdown === 'now') {
+        this.unstarted = reserved
+        break
+      }
+      if (reserved) {
+        this.watch.pause()
+        await this.perform(reserved)
+      } else if (!this.shutdown) {
+        this.setTitle(`Waiting for ${this.polled.join(',')}`)
+        // Watching starts before the next check, so a job pushed in between is not missed.
+        if (await this.watch.start()) continue
+        if (this.watch.wakes !== woken) continue
         await this.nap(this.pollIntervalMs)
+        glance = this.watch.watching && this.watch.wakes === woken
       }
     }
-    if (this.shutdown === 'now') return this.stopNowResult ?? 0
-    return this.unregister()
+  }
+
+  // The last job's end when no reserve follows it (pause, stop).
+  private async recordFinished(): Promise<void> {
+    const finished = this.finished
+    if (!finished) return
+    this.finished = undefined
+    try {
+      await this.registry.finishJob(finished.working, finished.failure)
+    } catch (error) {
+      this.options.say(`cannot record the end of a job in Redis: ${describeRedisError(error)}`)
+    }
+  }
+
+  // Only on change: a drain would otherwise rewrite the same title thousands of times a second.
+  private setTitle(text: string): void {
+    if (text === this.title) return
+    this.title = text
+    setProcline(text)
   }
 
   // QUIT, or the master is gone: finish the current job, then exit.
@@ -160,7 +226,7 @@ export class ResqueWorker {
     this.paused = true
     this.options.say('USR2 received; pausing job processing')
     this.options.notify({ type: 'paused', paused: true })
-    if (!this.current) setProcline('Paused')
+    if (!this.current) this.setTitle('Paused')
     this.wakeNap?.()
   }
 
@@ -184,16 +250,25 @@ export class ResqueWorker {
     else if (!announced) this.options.say(`${reason}: exiting`)
     // With Redis away the job stays in resque:worker:ID, and whoever cleans up later (the master, a starting
     // worker's pruning) records it as failed.
-    if (!interrupted || this.redisLost) return this.unregister()
+    if (this.redisLost) return this.unregister()
     try {
-      await withDeadline(
-        this.registry.finishJob(interrupted.working, { error: interruptedJob() }),
-        SHUTDOWN_REDIS_TIMEOUT_MS,
-      )
+      await withDeadline(this.settleBeforeExit(interrupted), SHUTDOWN_REDIS_TIMEOUT_MS)
     } catch (error) {
       this.options.say(`cannot record the interrupted job in Redis: ${describeRedisError(error)}`)
     }
     return this.unregister()
+  }
+
+  // Before an immediate exit: the interrupted job fails, a finished one is recorded, one taken but not started
+  // goes back to the head of its queue.
+  private async settleBeforeExit(interrupted: CurrentJob | undefined): Promise<void> {
+    if (interrupted) return this.registry.finishJob(interrupted.working, { error: interruptedJob() })
+    // The loop, awaiting the same reserve, runs first and leaves what it took in `unstarted`.
+    await this.advancing?.catch(() => undefined)
+    const unstarted = this.unstarted
+    this.unstarted = undefined
+    if (unstarted) await this.registry.release(unstarted.queue, unstarted.text)
+    else await this.recordFinished()
   }
 
   // Resque sends the first heartbeat before registering, so pruning never mistakes a new worker for a dead one.
@@ -236,19 +311,25 @@ export class ResqueWorker {
     }
   }
 
-  // Resque's reserve: the first job found, trying each queue in order (globs re-read from resque:queues each time).
-  private async reserve(): Promise<Reserved | undefined> {
+  // Resque's reserve: the first job found, trying each queue in order (globs re-read from resque:queues each time),
+  // sent with the end of the job before it.
+  // A glance first checks that some queue holds a job: one command however many queues, where an idle reserve
+  // costs the script and a pop per queue in Redis's command counts.
+  private async reserve(glance = false): Promise<Reserved | undefined> {
     if (hasGlobs(this.patterns))
       this.polled = resolveQueues(this.patterns, await this.redis.smembers(this.keys.queues))
-    for (const queue of this.polled) {
-      const since = new Date()
-      const text = await this.registry.reserve(queue, since)
-      if (text !== null) return { queue, text, since }
+    const finished = this.finished
+    if (glance && !finished && this.polled.length > 0) {
+      const queued = await this.redis.exists(...this.polled.map((queue) => this.keys.queue(queue)))
+      if (queued === 0) return undefined
     }
-    return undefined
+    const since = new Date()
+    const taken = await this.registry.advance(this.polled, since, finished)
+    if (this.finished === finished) this.finished = undefined
+    return taken && { ...taken, since }
   }
 
-  private async work({ queue, text, since }: Reserved): Promise<void> {
+  private async perform({ queue, text, since }: Reserved): Promise<void> {
     const payload = parsePayload(text)
     const className =
       typeof payload === 'object' && typeof payload.class === 'string' ? payload.class : 'No Name'
@@ -256,11 +337,11 @@ export class ResqueWorker {
     const current: CurrentJob = { working, className, since, recorded: false }
     this.current = current
     const known = this.options.jobs.has(className) ? className : 'No Name'
-    setProcline(`Processing ${queue} since ${Math.floor(since.getTime() / 1000)} [${known}]`)
+    this.setTitle(`Processing ${queue} since ${Math.floor(since.getTime() / 1000)} [${known}]`)
     this.options.notify({ type: 'busy', job: { class: className, queue, since: since.toISOString() } })
     let failure: { error: unknown } | undefined
     try {
-      await this.perform(payload)
+      await this.invoke(payload)
     } catch (error) {
       failure = { error }
     }
@@ -270,16 +351,12 @@ export class ResqueWorker {
       const { exception, error } = describeError(failure.error)
       this.options.say(`${className} on ${queue} failed: ${exception}: ${error}`)
     }
-    try {
-      await this.registry.finishJob(working, failure)
-    } catch (error) {
-      this.options.say(`cannot record the end of ${className} in Redis: ${describeRedisError(error)}`)
-    }
+    this.finished = { working, failure }
     this.current = undefined
     this.options.notify({ type: 'idle' })
   }
 
-  private async perform(payload: JobPayload | string): Promise<void> {
+  private async invoke(payload: JobPayload | string): Promise<void> {
     if (typeof payload === 'string')
       throw new RubyError('JSON::ParserError', `unexpected token in job ${payload.slice(0, 80)}`)
     const perform = this.options.jobs.get(payload.class)

@@ -1,18 +1,22 @@
 // No-op job throughput against one private redis-server: rpd's built-in workers (4 processes under one master)
-// against node-resque's MultiWorker with 4 task processors in one process. Both are up and polling an empty
-// queue (every 50 ms, Resque's INTERVAL / node-resque's timeout) before N jobs are pushed at once; the rate is
-// taken from LLEN between 90% and 10% of the jobs left, so start-up and the last stragglers do not count.
+// against node-resque's MultiWorker with 4 task processors in one process and Ruby's resque-pool with 4 workers
+// (no fork per job). All are up and waiting on an empty queue (INTERVAL 50 ms / node-resque's timeout) before
+// N jobs are pushed at once; the rate is taken from LLEN between 90% and 10% of the jobs left, so start-up and the
+// last stragglers do not count. The limit is one client running the script rpd runs per job, with nothing else.
 import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { launch } from '../lib/measure.mjs'
 import { CLK_TCK, childrenOf, cpuTicks, waitFor } from '../lib/proc.mjs'
-import { MULTI_WORKER, NOOP_JOBS, Rpd, startRedis } from '../lib/tools.mjs'
+import { MULTI_WORKER, NOOP_JOBS, ROOT, Rpd, startRedis } from '../lib/tools.mjs'
+import { checkRuby, startRubyPool, waitUntil } from '../lib/ruby.mjs'
 import { performance } from 'node:perf_hooks'
 import { clearTimeout, setTimeout } from 'node:timers'
 
 export const WORKERS = 4
+// Scripts the limit keeps on their way to Redis at once: enough that Redis, not the round trip, sets the rate.
+export const LIMIT_IN_FLIGHT = 64
 const QUEUE = 'bench'
 const POLL_MS = 50
 const PUSH_BATCH = 1_000
@@ -134,22 +138,91 @@ async function runMultiWorker(ctx, redis, port) {
   }
 }
 
+async function runRuby(ctx, redis, url, i) {
+  await redis.flushall()
+  const pool = await startRubyPool({
+    dir: path.join(ctx.tmp, `jobs-ruby-${i}`),
+    redisUrl: url,
+    queue: QUEUE,
+    workers: WORKERS,
+    interval: POLL_MS / 1000,
+    launch,
+    childrenOf,
+  })
+  try {
+    await waitUntil(
+      async () => (await redis.scard('resque:workers')) === WORKERS || pool.child.exitCode !== null,
+      'resque-pool to register its workers',
+      60_000,
+    )
+    if (pool.child.exitCode !== null) throw new Error(`resque-pool exited: ${pool.output().trim()}`)
+    await sleep(200)
+    await pushJobs(redis, ctx.jobs)
+    const result = await drain(redis, ctx.jobs, () => [pool.child.pid, ...pool.pids()])
+    const processed = await checkProcessed(redis, ctx.jobs, 'resque-pool')
+    return {
+      rate: result.rate,
+      seconds: result.seconds,
+      cpuPct: result.cpuPcts.reduce((a, b) => a + b, 0),
+      processed,
+    }
+  } finally {
+    await pool.stop()
+  }
+}
+
+// The physical limit: one client, the queue full, running the very script a built-in worker sends per job
+// (finish the last job, reserve the next), LIMIT_IN_FLIGHT at a time; and one at a time, a worker's own ceiling.
+async function runLimit(ctx, redis, inFlight) {
+  const { WorkerRegistry } = await import(path.join(ROOT, 'dist/resque/registry.js'))
+  const { ResqueKeys } = await import(path.join(ROOT, 'dist/resque/keys.js'))
+  await redis.flushall()
+  await pushJobs(redis, ctx.jobs)
+  const registry = new WorkerRegistry(redis, new ResqueKeys('resque'), `limit:${process.pid}:${QUEUE}`)
+  const working = { queue: QUEUE, run_at: '2026-01-01T00:00:00Z', payload: JSON.parse(JOB) }
+  let taken = 0
+  const began = performance.now()
+  const chain = async () => {
+    while (await registry.advance([QUEUE], new Date(), { working })) taken++
+  }
+  await Promise.all(Array.from({ length: inFlight }, chain))
+  const seconds = (performance.now() - began) / 1000
+  if (taken !== ctx.jobs) throw new Error(`limit: took ${taken} of ${ctx.jobs} jobs`)
+  return { rate: taken / seconds, seconds }
+}
+
 export async function measureThroughput(ctx) {
   const server = await startRedis(path.join(ctx.tmp, 'redis'))
   const redis = new Redis(server.url, { maxRetriesPerRequest: 1 })
   // A failed command rejects and fails the figure; the event would only repeat it on stderr.
   redis.on('error', () => undefined)
-  const sample = { rpd: [], multiWorker: [], jobs: ctx.jobs }
+  const rubyMissing = checkRuby()
+  const sample = {
+    rpd: [],
+    multiWorker: [],
+    ruby: [],
+    limit: [],
+    limitOne: [],
+    jobs: ctx.jobs,
+    rubyMissing,
+    limitInFlight: LIMIT_IN_FLIGHT,
+  }
   try {
     for (let i = 0; i < ctx.runs; i++) {
       const steps = [
         async () => sample.rpd.push(await runRpd(ctx, redis, server.url, i)),
         async () => sample.multiWorker.push(await runMultiWorker(ctx, redis, server.port)),
+        async () => sample.limit.push(await runLimit(ctx, redis, LIMIT_IN_FLIGHT)),
+        async () => sample.limitOne.push(await runLimit(ctx, redis, 1)),
       ]
-      if (i % 2) steps.reverse()
+      if (!rubyMissing) steps.push(async () => sample.ruby.push(await runRuby(ctx, redis, server.url, i)))
+      // Each run starts with another tool, so none always meets a machine just warmed (or loaded) by the last.
+      for (let k = 0; k < i % steps.length; k++) steps.push(steps.shift())
       for (const step of steps) await step()
+      const last = (list) => (list.length ? Math.round(list.at(-1).rate) : 'n/a')
       ctx.log(
-        `throughput run ${i + 1}/${ctx.runs}: rpd ${Math.round(sample.rpd.at(-1).rate)} jobs/s, MultiWorker ${Math.round(sample.multiWorker.at(-1).rate)} jobs/s`,
+        `throughput run ${i + 1}/${ctx.runs}: rpd ${last(sample.rpd)} jobs/s, MultiWorker ${last(sample.multiWorker)}, ` +
+          `resque-pool ${rubyMissing ? 'skipped' : last(sample.ruby)}, limit ${last(sample.limit)} (one at a time ${last(sample.limitOne)})`,
       )
     }
   } finally {
