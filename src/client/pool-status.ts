@@ -51,15 +51,14 @@ export async function readFullStatus(dir: string): Promise<PoolStatus> {
 }
 
 // Live workers a dead master left behind, named in its last status.json: same pid and start time,
-// and (where /proc lets us read it) started for this state directory.
+// and started for this state directory.
 export function findLeftovers(status: StatusFile | undefined, dir: string): WorkerStatus[] {
   return (status?.workers ?? []).filter((worker) => worker.state !== 'backoff' && isPoolWorker(worker, dir))
 }
 
+// A process whose environment cannot be read (a setuid program, another user's) is not proved ours: never signal it.
 export function isPoolWorker(worker: ProcessIdentity, dir: string): boolean {
-  if (!isAlive(worker)) return false
-  const env = readEnviron(worker.pid)
-  return env === undefined || env.RPD_STATE_DIR === dir
+  return isAlive(worker) && readEnviron(worker.pid)?.RPD_STATE_DIR === dir
 }
 
 // Reads the pool's state from status.json, trusting it only as far as /proc confirms the master.
