@@ -11,7 +11,7 @@ import {
   signalGroupVerified,
   signalVerified,
 } from '../proc/process-identity.js'
-import { inspectStateDir, statePaths } from '../state/state-dir.js'
+import { type StatePaths, inspectStateDir, statePaths } from '../state/state-dir.js'
 import { readStatusFile } from '../state/status-file.js'
 
 export const STOP_TIMEOUT_MS = 60_000
@@ -81,6 +81,12 @@ export async function stopLeftovers(
   workers.forEach(killWorkerGroup)
 }
 
+// Whether this very master has begun its shutdown (its status.json says so).
+function isStopping(paths: StatePaths, master: ProcessIdentity): boolean {
+  const status = readStatusFile(paths)
+  return status?.pid === master.pid && status.startTime === master.startTime && status.state === 'stopping'
+}
+
 // Stops the pool gracefully and follows its shutdown log; after the timeout, escalates: TERM, then KILL.
 export async function stopPool(dir: string, options: StopOptions, print: Print): Promise<StopOutcome> {
   if (!inspectStateDir(dir)) return 'not running'
@@ -99,7 +105,9 @@ export async function stopPool(dir: string, options: StopOptions, print: Print):
   const master = lookup.master
   const reader = new LogReader(paths.log, logSize(paths.log))
   try {
-    if (!signalVerified(master, options.force ? 'SIGTERM' : 'SIGQUIT')) return 'stopped'
+    // The master takes a second QUIT as "escalate": a plain stop of a pool already stopping only waits.
+    const first = options.force ? 'SIGTERM' : isStopping(paths, master) ? 0 : 'SIGQUIT'
+    if (!signalVerified(master, first)) return 'stopped'
     const timeoutMs = options.timeoutMs ?? STOP_TIMEOUT_MS
     if (await waitGone(dir, master, reader, print, timeoutMs, options.signal)) return 'stopped'
     if (options.signal?.aborted)
