@@ -111,3 +111,38 @@ describe('a second stop', () => {
     expect(alive(s.pid!)).toBe(false)
   })
 })
+
+describe('timeouts a timer cannot hold', () => {
+  it('--timeout of 2^31 ms or more is refused (exit 2) by every command that takes one; the pool runs on', async () => {
+    const dir = newStateDir()
+    const s = await startPool(dir, ['foo=1'])
+    const commands = [
+      ['stop'],
+      ['scale', 'foo=2'],
+      ['start', 'foo=1', '--command', IDLE],
+      ['restart'],
+      ['reload'],
+      ['logs', '--until', 'never matches'],
+    ]
+    for (const seconds of ['2147484', '2200000', '99999999999']) {
+      for (const command of commands) {
+        const result = await rpd([...command, '--timeout', seconds, '--state-dir', dir])
+        expect(result.exitCode, `${command[0]}: ${result.stderr}`).toBe(2)
+        expect(result.stderr.trim()).toBe(`rpd: --timeout ${seconds}: at most 2147483 s (about 24 days)`)
+      }
+    }
+    const after = await status(dir)
+    expect(after.pid).toBe(s.pid)
+    expect(after.workers.map((w) => w.pid)).toEqual(s.workers.map((w) => w.pid))
+    const longest = await rpd([
+      'logs',
+      '--until',
+      'started manager',
+      '--timeout',
+      '2147483',
+      '--state-dir',
+      dir,
+    ])
+    expect(longest.exitCode, longest.stderr).toBe(0)
+  })
+})

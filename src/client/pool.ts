@@ -11,6 +11,7 @@ import { signalMaster } from './signal-master.js'
 import { startPool } from './start-pool.js'
 import { stopPool } from './stop-pool.js'
 import { watchStatus } from './watch-status.js'
+import { checkTimeoutMs } from './timeout.js'
 
 export interface PoolOptions {
   // The state directory; default: $RPD_STATE_DIR, else the nearest .rpd upwards, else ./.rpd.
@@ -79,7 +80,8 @@ export interface StopOptions {
   signal?: AbortSignal
 }
 
-const toMs = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000)
+const toMs = (seconds: number | undefined) =>
+  seconds === undefined ? undefined : checkTimeoutMs(seconds * 1000, `timeout ${seconds}`)
 
 function changeSpecs(changes: FormationChanges): string[] {
   if (typeof changes === 'string') return changes.split(/\s+/).filter(Boolean)

@@ -1,6 +1,6 @@
 import { EXIT_FAILURE } from '../../errors.js'
 import { showLogs } from '../../client/logs.js'
-import { type Action, abortOnInterrupt, flagNumber, flagString } from './action.js'
+import { type Action, abortOnInterrupt, flagNumber, flagString, flagTimeoutMs } from './action.js'
 
 const logs: Action = async ({ dir, flags, print }) => {
   const until = flagString(flags, 'until')
@@ -11,7 +11,7 @@ const logs: Action = async ({ dir, flags, print }) => {
       lines: flagNumber(flags, 'lines'),
       follow: Boolean(flags.follow),
       until,
-      timeoutMs: timeout * 1000,
+      timeoutMs: flagTimeoutMs(flags),
       signal: abortOnInterrupt(),
     },
     print,

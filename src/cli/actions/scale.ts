@@ -1,11 +1,11 @@
 import { describeFormation, scalePool } from '../../client/apply-pool.js'
-import { type Action, flagNumber } from './action.js'
+import { type Action, flagTimeoutMs } from './action.js'
 
 const scale: Action = async ({ dir, argv, flags, print }) => {
   const outcome = await scalePool(
     dir,
     argv,
-    { wait: !flags['no-wait'], timeoutMs: flagNumber(flags, 'timeout') * 1000 },
+    { wait: !flags['no-wait'], timeoutMs: flagTimeoutMs(flags) },
     print,
   )
   const formation = describeFormation(outcome.pool.formation)

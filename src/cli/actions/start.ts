@@ -1,6 +1,6 @@
 import { formatStatus, readFullStatus } from '../../client/pool-status.js'
 import { startPool } from '../../client/start-pool.js'
-import { type Action, flagNumber, flagString } from './action.js'
+import { type Action, flagTimeoutMs, flagString } from './action.js'
 
 const start: Action = async ({ dir, argv, flags, print }) => {
   const wait = !flags['no-wait']
@@ -15,7 +15,7 @@ const start: Action = async ({ dir, argv, flags, print }) => {
       stopSignal: flagString(flags, 'stop-signal'),
       app: flagString(flags, 'app'),
       wait,
-      timeoutMs: flagNumber(flags, 'timeout') * 1000,
+      timeoutMs: flagTimeoutMs(flags),
     },
     print,
   )

@@ -1,11 +1,11 @@
 import { stopPool } from '../../client/stop-pool.js'
-import { type Action, abortOnInterrupt, flagNumber } from './action.js'
+import { type Action, abortOnInterrupt, flagTimeoutMs } from './action.js'
 
 const stop: Action = async ({ dir, flags, print }) => {
   const outcome = await stopPool(
     dir,
     {
-      timeoutMs: flagNumber(flags, 'timeout') * 1000,
+      timeoutMs: flagTimeoutMs(flags),
       force: Boolean(flags.force),
       signal: abortOnInterrupt(),
     },
