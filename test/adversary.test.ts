@@ -146,3 +146,118 @@ describe('timeouts a timer cannot hold', () => {
     expect(longest.exitCode, longest.stderr).toBe(0)
   })
 })
+
+describe('state that names another pool', () => {
+  it("pool A's master.pid and status.json copied into dir B: stop --state-dir B leaves A running", async () => {
+    const a = newStateDir()
+    const b = newStateDir()
+    const pool = await startPool(a, ['foo=2'])
+    fs.mkdirSync(b, { mode: 0o700 })
+    for (const name of ['master.pid', 'status.json']) fs.copyFileSync(path.join(a, name), path.join(b, name))
+    const s = await rpd(['status', '--json', '--state-dir', b])
+    expect(s.exitCode).toBe(3)
+    expect(JSON.parse(s.stdout)).toMatchObject({ running: false, leftovers: [] })
+    expect((await rpd(['stop', '--state-dir', b])).stdout.trim()).toBe('not running')
+    expect((await rpd(['kill', 'TERM', '--state-dir', b])).exitCode).toBe(3)
+    expect(alive(pool.pid!)).toBe(true)
+    for (const w of pool.workers) expect(alive(w.pid)).toBe(true)
+    expect((await status(a)).workers.map((w) => w.pid)).toEqual(pool.workers.map((w) => w.pid))
+  })
+
+  it('a state dir reached through a symlink is one pool: leftovers are found and stopped either way', async () => {
+    const real = newStateDir()
+    const link = path.join(path.dirname(real), 'link')
+    fs.mkdirSync(real, { mode: 0o700 })
+    fs.symlinkSync(real, link)
+    const pool = await startPool(link, ['foo=1'], fixture('stubborn-worker.sh'))
+    const worker = pool.workers[0].pid
+    expect(fs.readFileSync(`/proc/${worker}/environ`, 'utf8').split('\0')).toContain(`RPD_STATE_DIR=${real}`)
+    process.kill(pool.pid!, 'SIGKILL')
+    await waitFor(() => !alive(pool.pid!), 'master dead')
+    for (const dir of [real, link]) {
+      const json = JSON.parse((await rpd(['status', '--json', '--state-dir', dir])).stdout)
+      expect(json.leftovers.map((w: { pid: number }) => w.pid)).toEqual([worker])
+    }
+    const started = await rpd(['start', '--command', IDLE, '--state-dir', link], { env: { WORKERS: '' } })
+    expect(started.exitCode, started.stderr).toBe(0)
+    expect(started.stdout).toContain(`stopping 1 workers left by a dead master: ${worker}`)
+    expect(alive(worker)).toBe(false)
+    expect((await status(real)).stateDir).toBe(real)
+  })
+})
+
+describe('input refused by name', () => {
+  it("--state-dir '' is refused, not taken as ./.rpd", async () => {
+    for (const command of [['status'], ['stop'], ['start', 'foo=1', '--command', IDLE]]) {
+      const result = await rpd([...command, '--state-dir', ''])
+      expect(result.exitCode).toBe(2)
+      expect(result.stderr.trim()).toBe('rpd: --state-dir is empty: name a directory, or leave the flag out')
+    }
+    expect(fs.existsSync(path.join(ROOT, '.rpd', 'pool.yml'))).toBe(false)
+  })
+
+  it('a __proto__ group in a hand-edited pool.yml: reload refuses it by name and no worker stops', async () => {
+    const dir = newStateDir()
+    const before = await startPool(dir, ['foo=2'])
+    const file = path.join(dir, 'pool.yml')
+    const yml = fs.readFileSync(file, 'utf8')
+    fs.writeFileSync(file, yml.replace('formation:\n', 'formation:\n  __proto__: 1\n'))
+    const reload = await rpd(['reload', '--state-dir', dir])
+    expect(reload.exitCode).toBe(2)
+    expect(reload.stderr).toMatch(/"__proto__" cannot be a queue group name/)
+    fs.writeFileSync(file, yml)
+    expect((await rpd(['reload', '--state-dir', dir])).exitCode).toBe(0)
+    const after = await status(dir)
+    expect(after.formation).toEqual({ foo: 2 })
+    expect(after.workers.map((w) => w.pid).sort()).toEqual(before.workers.map((w) => w.pid).sort())
+  })
+
+  it('restart of a stopped pool exits 3 and leaves pool.yml untouched', async () => {
+    const dir = newStateDir()
+    await startPool(dir, ['foo=1'])
+    expect((await rpd(['stop', '--state-dir', dir])).exitCode).toBe(0)
+    const file = path.join(dir, 'pool.yml')
+    const before = {
+      text: fs.readFileSync(file, 'utf8'),
+      mtime: fs.statSync(file).mtimeMs,
+      ino: fs.statSync(file).ino,
+    }
+    const restart = await rpd(['restart', 'foo', '--state-dir', dir])
+    expect(restart.exitCode).toBe(3)
+    const after = fs.statSync(file)
+    expect({ text: fs.readFileSync(file, 'utf8'), mtime: after.mtimeMs, ino: after.ino }).toEqual(before)
+  })
+})
+
+describe('rpd logs --until with a hostile pattern', () => {
+  const LINE = `${'a'.repeat(40_000)}!`
+
+  it("'(a+)+$' over a long line of a's: the timeout holds", async () => {
+    const dir = newStateDir()
+    await startPool(dir, ['foo=1'])
+    fs.appendFileSync(path.join(dir, 'master.log'), `${LINE}\n`)
+    const result = await rpd(['logs', '--until', '(a+)+$', '--timeout', '3', '--state-dir', dir], {
+      timeoutMs: 30_000,
+    })
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain('rpd: no line matched "(a+)+$" within 3 s')
+  })
+
+  it('^C ends it while it follows', async () => {
+    const dir = newStateDir()
+    await startPool(dir, ['foo=1'])
+    fs.appendFileSync(path.join(dir, 'master.log'), `${LINE}\n`)
+    const follower = rpdSpawn(['logs', '--until', '(a+)+$', '--timeout', '600', '--state-dir', dir])
+    let seen = ''
+    follower.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()))
+    await waitFor(() => seen.includes('aaaa!'), 'the long line shown')
+    fs.appendFileSync(path.join(dir, 'master.log'), `${LINE}\n`)
+    follower.kill('SIGINT')
+    const ended = await Promise.race([
+      follower,
+      new Promise<undefined>((resolve) => setTimeout(resolve, 20_000).unref()),
+    ])
+    expect(ended, 'logs still running 20 s after ^C').toBeDefined()
+    expect(ended!.exitCode).not.toBe(0)
+  })
+})
