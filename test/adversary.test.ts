@@ -255,9 +255,92 @@ describe('rpd logs --until with a hostile pattern', () => {
     follower.kill('SIGINT')
     const ended = await Promise.race([
       follower,
-      new Promise<undefined>((resolve) => setTimeout(resolve, 20_000).unref()),
+      new Promise<undefined>((resolve) => setTimeout(resolve, 20_000)),
     ])
     expect(ended, 'logs still running 20 s after ^C').toBeDefined()
     expect(ended!.exitCode).not.toBe(0)
+  })
+})
+
+// Pids of live processes whose command line is exactly `argv` and that carry this pool's state dir.
+function poolProcessesRunning(dir: string, argv: string): number[] {
+  const found: number[] = []
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const cmdline = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0$/, '').replace(/\0/g, ' ')
+      const env = fs.readFileSync(`/proc/${name}/environ`, 'utf8').split('\0')
+      if (cmdline === argv && env.includes(`RPD_STATE_DIR=${dir}`) && alive(Number(name)))
+        found.push(Number(name))
+    } catch {
+      // exited while we looked
+    }
+  }
+  return found
+}
+
+describe('processes of the pool that status.json does not list', () => {
+  it('a daemon a worker starts with setsid -f: status reports it, stop ends it', async () => {
+    const dir = newStateDir()
+    await startPool(dir, ['foo=1'], `setsid -f sleep 4321; exec ${IDLE}`)
+    const [daemon] = await waitFor(() => poolProcessesRunning(dir, 'sleep 4321'), 'the daemon')
+    const json = await status(dir)
+    expect((json.strays as { pid: number }[]).map((p) => p.pid)).toEqual([daemon])
+    const text = await rpd(['status', '--state-dir', dir])
+    expect(text.stdout).toContain(`1 processes of this pool run outside its workers: ${daemon} (sleep 4321)`)
+    const stop = await rpd(['stop', '--state-dir', dir])
+    expect(stop.exitCode, stop.stderr).toBe(0)
+    expect(stop.stdout).toContain(`stopping 1 processes the pool left outside its workers: ${daemon}`)
+    expect(alive(daemon)).toBe(false)
+  })
+
+  it('a command bash does not exec, its shell and master gone: the orphan is listed, and start ends it', async () => {
+    const dir = newStateDir()
+    const pool = await startPool(dir, ['foo=1'], 'sleep 4322; echo done')
+    const shell = pool.workers[0].pid
+    const [orphan] = await waitFor(() => poolProcessesRunning(dir, 'sleep 4322'), 'the command')
+    process.kill(pool.pid!, 'SIGKILL')
+    await waitFor(() => !alive(pool.pid!), 'master dead')
+    // What a subreaper leaves: the shell gone, its child alive in the group it led.
+    process.kill(shell, 'SIGKILL')
+    await waitFor(() => !alive(shell), 'shell dead')
+    const json = JSON.parse((await rpd(['status', '--json', '--state-dir', dir])).stdout)
+    expect(json.running).toBe(false)
+    expect(json.strays.map((p: { pid: number }) => p.pid)).toEqual([orphan])
+    const started = await rpd(['start', '--command', IDLE, '--state-dir', dir], { env: { WORKERS: '' } })
+    expect(started.exitCode, started.stderr).toBe(0)
+    expect(started.stdout).toContain(`stopping 1 processes the pool left outside its workers: ${orphan}`)
+    expect(alive(orphan)).toBe(false)
+    expect((await status(dir)).strays).toBeUndefined()
+  })
+
+  it('a worker spawned as its master died, before status.json named it: status lists it, stop ends it', async () => {
+    const dir = newStateDir()
+    fs.mkdirSync(dir, { mode: 0o700 })
+    // The environment the master gives a worker; the master that gave it is gone (a pid no process has).
+    const worker = track(
+      spawn('sleep', ['4323'], {
+        stdio: 'ignore',
+        detached: true,
+        env: { ...process.env, RPD_STATE_DIR: dir, RPD_MASTER_PID: '999999', QUEUE: 'foo' },
+      }),
+    )
+    const json = JSON.parse((await rpd(['status', '--json', '--state-dir', dir])).stdout)
+    expect(json.strays).toEqual([{ pid: worker, command: 'sleep 4323', queues: 'foo', masterPid: 999_999 }])
+    const stop = await rpd(['stop', '--state-dir', dir])
+    expect(stop.stdout).toContain(`stopping 1 processes the pool left outside its workers: ${worker}`)
+    await waitFor(() => !alive(worker), 'the worker ended')
+  })
+
+  it('a shell that only exports RPD_STATE_DIR is not the pool’s', async () => {
+    const dir = newStateDir()
+    fs.mkdirSync(dir, { mode: 0o700 })
+    const shell = track(
+      spawn('sleep', ['4324'], { stdio: 'ignore', env: { ...process.env, RPD_STATE_DIR: dir } }),
+    )
+    const json = JSON.parse((await rpd(['status', '--json', '--state-dir', dir])).stdout)
+    expect(json.strays).toBeUndefined()
+    expect((await rpd(['stop', '--state-dir', dir])).stdout.trim()).toBe('not running')
+    expect(alive(shell)).toBe(true)
   })
 })

@@ -1,6 +1,6 @@
 import { EXIT_NOT_RUNNING } from '../errors.js'
 import type { Formation } from '../state/formation.js'
-import { findMaster } from '../state/master-pid.js'
+import { findMaster, isMasterOf } from '../state/master-pid.js'
 import {
   type ProcStat,
   type ProcessIdentity,
@@ -11,6 +11,8 @@ import {
   readUser,
 } from '../proc/process-identity.js'
 import { DEFAULT_NAMESPACE } from '../resque/keys.js'
+import { type PoolProcess, findPoolProcesses } from '../proc/pool-processes.js'
+import { isMasterCmdline } from '../paths.js'
 import { redactUrl } from '../resque/redis-url.js'
 import type { ResqueStats, ResqueStatsResult } from '../resque/read-stats.js'
 import { type StatePaths, inspectStateDir, statePaths } from '../state/state-dir.js'
@@ -36,6 +38,9 @@ export interface PoolStatus {
   found?: string
   // Workers a dead master left behind, still alive (verified by pid and start time).
   leftovers: WorkerStatus[]
+  // Processes proved the pool's by their environment, outside every listed worker's process group: children
+  // a dead worker left, daemons in new sessions, workers spawned as a master died.
+  strays: PoolProcess[]
 }
 
 // The status plus, for a pool of built-in workers, Resque's queue depths and totals read from Redis.
@@ -61,10 +66,27 @@ export function isPoolWorker(worker: ProcessIdentity, dir: string): boolean {
   return isAlive(worker) && readEnviron(worker.pid)?.RPD_STATE_DIR === dir
 }
 
+// The pool's processes /proc shows outside the master and the process groups of the workers listed.
+export function findStrays(
+  dir: string,
+  master: number | null,
+  workers: readonly ProcessIdentity[],
+): PoolProcess[] {
+  const groups = new Set(workers.filter(isAlive).map((w) => w.pid))
+  return findPoolProcesses(dir).filter(
+    (p) => p.pid !== master && !groups.has(p.pgrp) && !isMasterCmdline(p.command),
+  )
+}
+
+// The pool's processes no live master of it started (their master died): what stop and start end.
+export function findOrphans(dir: string): PoolProcess[] {
+  return findPoolProcesses(dir).filter((p) => !isMasterCmdline(p.command) && !isMasterOf(p.masterPid, dir))
+}
+
 // Reads the pool's state from status.json, trusting it only as far as /proc confirms the master.
 export function readPoolStatus(dir: string): PoolStatus {
   const paths: StatePaths = statePaths(dir)
-  const base = { stateDir: dir, leftovers: [] as WorkerStatus[] }
+  const base = { stateDir: dir, leftovers: [] as WorkerStatus[], strays: [] as PoolProcess[] }
   if (!inspectStateDir(dir))
     return { ...base, running: false, pid: null, generation: 0, formation: {}, workers: [], state: 'stopped' }
   const lookup = findMaster(paths)
@@ -76,6 +98,7 @@ export function readPoolStatus(dir: string): PoolStatus {
     status.startTime === lookup.master.startTime
   if (!lookup.running || !sameMaster) {
     const leftovers = lookup.running ? [] : findLeftovers(status, dir)
+    const master = lookup.running ? lookup.master.pid : null
     return {
       ...base,
       running: lookup.running,
@@ -88,6 +111,7 @@ export function readPoolStatus(dir: string): PoolStatus {
         ? `${paths.status} is missing or stale: rpd reload makes the master rewrite it`
         : lookup.found,
       leftovers,
+      strays: findStrays(dir, master, lookup.running ? (status?.workers ?? []) : leftovers),
     }
   }
   const startedAt = Date.parse(status.startedAt)
@@ -105,6 +129,7 @@ export function readPoolStatus(dir: string): PoolStatus {
     paused: status.paused,
     redisUrl: status.redis,
     namespace: status.namespace,
+    strays: findStrays(dir, status.pid, status.workers),
   }
 }
 
@@ -121,6 +146,8 @@ export interface StatusJson {
   paused?: boolean
   found?: string
   leftovers?: WorkerJson[]
+  // Present when there are any: see PoolStatus.strays.
+  strays?: StrayJson[]
   redis?: ResqueStats | { error: string }
 }
 
@@ -134,6 +161,13 @@ export interface WorkerJson {
   nextAttemptAt?: string
   job?: WorkerStatus['job'] | null
   paused?: boolean
+}
+
+export interface StrayJson {
+  pid: number
+  command: string
+  queues?: string
+  masterPid: number
 }
 
 export function statusJson(status: PoolStatus): StatusJson {
@@ -160,6 +194,16 @@ export function statusJson(status: PoolStatus): StatusJson {
     ...(status.paused !== undefined ? { paused: status.paused } : {}),
     ...(status.found ? { found: status.found } : {}),
     ...(status.running ? {} : { leftovers: status.leftovers.map(worker) }),
+    ...(status.strays.length
+      ? {
+          strays: status.strays.map((p) => ({
+            pid: p.pid,
+            command: p.command,
+            ...(p.queues !== undefined ? { queues: p.queues } : {}),
+            masterPid: p.masterPid,
+          })),
+        }
+      : {}),
     ...(status.resque
       ? { redis: 'stats' in status.resque ? status.resque.stats : { error: status.resque.error } }
       : {}),
@@ -239,17 +283,33 @@ export async function reportStatus(
   return status.running ? 0 : EXIT_NOT_RUNNING
 }
 
+// The pool's processes outside its workers, named so an operator can see what stop will end.
+function formatStrays(status: PoolStatus): string[] {
+  if (!status.strays.length) return []
+  const list = status.strays.map((p) => `${p.pid} (${p.command.slice(0, 60)})`).join(', ')
+  return [
+    `  ${status.strays.length} processes of this pool run outside its workers: ${list}`,
+    '  rpd stop (and the next rpd start) ends them',
+  ]
+}
+
 export function formatStatus(status: PoolStatus): string[] {
-  if (!status.running) {
-    const lines = [`Status: not running (state directory ${status.stateDir})`]
-    if (status.found) lines.push(`  ${status.found}`)
-    if (status.leftovers.length)
-      lines.push(
-        `  ${status.leftovers.length} workers of a dead master are still running: ${status.leftovers.map((w) => `${w.pid} (${w.queues})`).join(', ')}`,
-        '  rpd start stops them before it starts a new pool; rpd stop stops them now',
-      )
-    return lines
-  }
+  if (!status.running) return [...formatStopped(status), ...formatStrays(status)]
+  return [...formatRunning(status), ...formatStrays(status)]
+}
+
+function formatStopped(status: PoolStatus): string[] {
+  const lines = [`Status: not running (state directory ${status.stateDir})`]
+  if (status.found) lines.push(`  ${status.found}`)
+  if (status.leftovers.length)
+    lines.push(
+      `  ${status.leftovers.length} workers of a dead master are still running: ${status.leftovers.map((w) => `${w.pid} (${w.queues})`).join(', ')}`,
+      '  rpd start stops them before it starts a new pool; rpd stop stops them now',
+    )
+  return lines
+}
+
+function formatRunning(status: PoolStatus): string[] {
   if (status.found) return [`Status: running, pid: ${status.pid}`, `  ${status.found}`]
   const head = `Status: ${status.state}${status.paused ? ' (paused)' : ''}, pid: ${status.pid}, uptime: ${formatUptime(status.uptimeSeconds ?? 0)}, generation: ${status.generation}`
   const lines = [head, 'Configuration:', ...formatFormationLines(status.formation), 'Process tree:']
