@@ -344,3 +344,35 @@ describe('processes of the pool that status.json does not list', () => {
     expect(alive(shell)).toBe(true)
   })
 })
+
+// The most memory the process has held (VmHWM), in MiB.
+function peakRssMiB(pid: number): number {
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(match![1]) / 1024
+}
+
+describe('output without newlines', () => {
+  it('a 100 MB line and a \\r counter every ms: the master stays small and the log holds bounded lines', async () => {
+    const dir = newStateDir()
+    const pool = await startPool(dir, ['foo=1'], `exec node ${fixture('noisy-worker.mjs')}`)
+    const log = path.join(dir, 'master.log')
+    await waitFor(
+      () => fs.readFileSync(log, 'utf8').includes('noisy: long line done'),
+      'the long line',
+      90_000,
+      500,
+    )
+    await waitFor(
+      () => /progress 2000\b/.test(fs.readFileSync(log, 'utf8')),
+      '2000 progress updates',
+      30_000,
+      200,
+    )
+    expect(peakRssMiB(pool.pid!)).toBeLessThan(200)
+    const lines = fs.readFileSync(log, 'utf8').split('\n')
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(64 * 1024 + 200)
+    expect(lines.filter((l) => l.endsWith(' [line split: continues]')).length).toBe(1600)
+    expect(lines.some((l) => /foo\[\d+\]: progress 1000$/.test(l))).toBe(true)
+    expect((await rpd(['stop', '--state-dir', dir])).exitCode).toBe(0)
+  }, 180_000)
+})
