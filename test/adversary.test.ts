@@ -376,3 +376,28 @@ describe('output without newlines', () => {
     expect((await rpd(['stop', '--state-dir', dir])).exitCode).toBe(0)
   }, 180_000)
 })
+
+describe('reload reports what the master applied', () => {
+  it('a hand edit adding a group whose workers cannot run: reload fails naming it, not "reloaded"', async () => {
+    const dir = newStateDir()
+    await startPool(dir, ['foo=1'], `[ "$QUEUE" = bar ] && exit 3; exec ${IDLE}`)
+    const file = path.join(dir, 'pool.yml')
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('formation:\n', 'formation:\n  bar: 1\n'))
+    const reload = await rpd(['reload', '--timeout', '30', '--state-dir', dir])
+    expect(reload.exitCode).toBe(1)
+    expect(reload.stderr).toMatch(/a worker for bar exited \(status 3\) while reloading/)
+    expect(reload.stdout).not.toMatch(/reloaded generation/)
+  })
+
+  it('a hand edit that runs: reload returns once the master runs the new formation', async () => {
+    const dir = newStateDir()
+    await startPool(dir, ['foo=1'])
+    const file = path.join(dir, 'pool.yml')
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('formation:\n', 'formation:\n  bar: 2\n'))
+    const reload = await rpd(['reload', '--state-dir', dir])
+    expect(reload.exitCode, reload.stderr).toBe(0)
+    expect(reload.stdout).toMatch(/reloaded generation 1: .*bar=2/)
+    const s = await status(dir)
+    expect(s.workers.filter((w) => w.queues === 'bar' && w.state === 'running')).toHaveLength(2)
+  })
+})
