@@ -49,3 +49,20 @@ describe('built-in workers that end unexpectedly', () => {
     expect(logOf(dir)).toContain(`removed dead worker ${id} from Redis; its job ExitZero on foo`)
   })
 })
+
+describe('payloads that are not jobs', () => {
+  it('{"args":[1]}, 42 and null fail with a message that says what is wrong', async () => {
+    const dir = newStateDir()
+    await startBuiltin(dir, ['foo=1'])
+    await redis.sadd('resque:queues', 'foo')
+    for (const text of ['{"args":[1]}', '42', 'null', '{nope']) await redis.rpush('resque:queue:foo', text)
+    await waitFor(async () => (await failures()).length === 4, 'four failures')
+    const seen = (await failures()).map((f) => `${String(f.exception)}: ${String(f.error)}`)
+    expect(seen).toEqual([
+      'ArgumentError: job payload has no "class" to run: {"args":[1]}',
+      'ArgumentError: job payload 42 is not a JSON object with "class" and "args"',
+      'ArgumentError: job payload null is not a JSON object with "class" and "args"',
+      'JSON::ParserError: unexpected token in job {nope',
+    ])
+  })
+})
