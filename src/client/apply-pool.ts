@@ -1,4 +1,4 @@
-import { applyChanges, formatFormation, parseChanges, sameSpec } from '../state/formation.js'
+import { type Formation, applyChanges, formatFormation, parseChanges, sameSpec } from '../state/formation.js'
 import { LogReader, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
 import { type GuardConfig, type PoolConfig, readPool } from '../state/pool-file.js'
@@ -85,13 +85,32 @@ export async function scalePool(
   return { ...outcome, manual }
 }
 
+// Whether the master runs the groups pool.yml names, each at its count (an automatic group: within its bounds).
+// A hand edit keeps the generation, so only this says the master has read it.
+export function formationMatches(
+  running: Formation,
+  pool: Pick<PoolConfig, 'formation' | 'bounds'>,
+): boolean {
+  const groups = new Set([...Object.keys(running), ...Object.keys(pool.formation)])
+  return [...groups].every((group) => {
+    const count = running[group] ?? 0
+    const range = pool.bounds[group]
+    return range ? count >= range.min && count <= range.max : count === (pool.formation[group] ?? 0)
+  })
+}
+
 // Re-reads pool.yml (after a hand edit) and reopens master.log (after rotation).
 export async function reloadPool(dir: string, options: ApplyOptions, print: Print): Promise<ApplyOutcome> {
   const paths = ensureStateDir(dir)
   const pool = readPool(paths)
   if (!pool) throw new RpdError(`${paths.pool} does not exist: start a pool with rpd start`)
-  const outcome = await applyToMaster(paths, pool, options, print, 'reloading', (status) =>
-    formationApplied(status, pool.generation),
+  const outcome = await applyToMaster(
+    paths,
+    pool,
+    options,
+    print,
+    'reloading',
+    (status) => formationMatches(status.formation, pool) && formationApplied(status, pool.generation),
   )
   if (outcome.kind === 'saved') throw new RpdError('not running: start a pool with rpd start', 3)
   return outcome

@@ -1,5 +1,5 @@
 import type { Formation } from '../state/formation.js'
-import { findMaster } from '../state/master-pid.js'
+import { findMaster, isMasterOf } from '../state/master-pid.js'
 import {
   type ProcStat,
   type ProcessIdentity,
@@ -10,6 +10,8 @@ import {
   readUser,
 } from '../proc/process-identity.js'
 import { DEFAULT_NAMESPACE } from '../resque/keys.js'
+import { type PoolProcess, findPoolProcesses } from '../proc/pool-processes.js'
+import { isMasterCmdline } from '../paths.js'
 import type { ResqueStats, ResqueStatsResult } from '../resque/read-stats.js'
 import { type StatePaths, inspectStateDir, statePaths } from '../state/state-dir.js'
 import {
@@ -44,6 +46,9 @@ export interface PoolStatus {
   schedule?: StatusFile['schedule']
   // The master's process tree, read for text output only (see readStatusWithTree).
   tree?: ProcessNode
+  // Processes proved the pool's by their environment, outside every listed worker's process group: children
+  // a dead worker left, daemons in new sessions, workers spawned as a master died.
+  strays?: PoolProcess[]
 }
 
 // The status plus, for a pool of built-in workers, Resque's queue depths and totals read from Redis.
@@ -59,21 +64,37 @@ export async function readFullStatus(dir: string): Promise<PoolStatus> {
 }
 
 // Live workers a dead master left behind, named in its last status.json: same pid and start time,
-// and (where /proc lets us read it) started for this state directory.
+// and started for this state directory.
 export function findLeftovers(status: StatusFile | undefined, dir: string): WorkerStatus[] {
   return (status?.workers ?? []).filter((worker) => worker.state !== 'backoff' && isPoolWorker(worker, dir))
 }
 
+// A process whose environment cannot be read (a setuid program, another user's) is not proved ours: never signal it.
 export function isPoolWorker(worker: ProcessIdentity, dir: string): boolean {
-  if (!isAlive(worker)) return false
-  const env = readEnviron(worker.pid)
-  return env === undefined || env.RPD_STATE_DIR === dir
+  return isAlive(worker) && readEnviron(worker.pid)?.RPD_STATE_DIR === dir
+}
+
+// The pool's processes /proc shows outside the master and the process groups of the workers listed.
+export function findStrays(
+  dir: string,
+  master: number | null,
+  workers: readonly ProcessIdentity[],
+): PoolProcess[] {
+  const groups = new Set(workers.filter(isAlive).map((w) => w.pid))
+  return findPoolProcesses(dir).filter(
+    (p) => p.pid !== master && !groups.has(p.pgrp) && !isMasterCmdline(p.command),
+  )
+}
+
+// The pool's processes no live master of it started (their master died): what stop and start end.
+export function findOrphans(dir: string): PoolProcess[] {
+  return findPoolProcesses(dir).filter((p) => !isMasterCmdline(p.command) && !isMasterOf(p.masterPid, dir))
 }
 
 // Reads the pool's state from status.json, trusting it only as far as /proc confirms the master.
 export function readPoolStatus(dir: string): PoolStatus {
   const paths: StatePaths = statePaths(dir)
-  const base = { stateDir: dir, leftovers: [] as WorkerStatus[] }
+  const base = { stateDir: dir, leftovers: [] as WorkerStatus[], strays: [] as PoolProcess[] }
   if (!inspectStateDir(dir))
     return { ...base, running: false, pid: null, generation: 0, formation: {}, workers: [], state: 'stopped' }
   const lookup = findMaster(paths)
@@ -85,6 +106,7 @@ export function readPoolStatus(dir: string): PoolStatus {
     status.startTime === lookup.master.startTime
   if (!lookup.running || !sameMaster) {
     const leftovers = lookup.running ? [] : findLeftovers(status, dir)
+    const master = lookup.running ? lookup.master.pid : null
     return {
       ...base,
       running: lookup.running,
@@ -97,6 +119,7 @@ export function readPoolStatus(dir: string): PoolStatus {
         ? `${paths.status} is missing or stale: rpd reload makes the master rewrite it`
         : lookup.found,
       leftovers,
+      strays: findStrays(dir, master, lookup.running ? (status?.workers ?? []) : leftovers),
     }
   }
   const startedAt = Date.parse(status.startedAt)
@@ -117,6 +140,7 @@ export function readPoolStatus(dir: string): PoolStatus {
     ...(status.autoscale ? { autoscale: status.autoscale } : {}),
     ...(status.guards ? { guards: status.guards } : {}),
     ...(status.schedule ? { schedule: status.schedule } : {}),
+    strays: findStrays(dir, status.pid, status.workers),
   }
 }
 
@@ -133,6 +157,8 @@ export interface StatusJson {
   paused?: boolean
   found?: string
   leftovers?: WorkerJson[]
+  // Present when there are any: see PoolStatus.strays.
+  strays?: StrayJson[]
   redis?: ResqueStats | { error: string }
   // Per automatic group: bounds, desired count, the last decision, its reason and inputs.
   autoscale?: Record<string, AutoscaleReport>
@@ -150,6 +176,13 @@ export interface WorkerJson {
   nextAttemptAt?: string
   job?: WorkerStatus['job'] | null
   paused?: boolean
+}
+
+export interface StrayJson {
+  pid: number
+  command: string
+  queues?: string
+  masterPid: number
 }
 
 export function statusJson(status: PoolStatus): StatusJson {
@@ -176,6 +209,16 @@ export function statusJson(status: PoolStatus): StatusJson {
     ...(status.paused !== undefined ? { paused: status.paused } : {}),
     ...(status.found ? { found: status.found } : {}),
     ...(status.running ? {} : { leftovers: status.leftovers.map(worker) }),
+    ...(status.strays?.length
+      ? {
+          strays: status.strays!.map((p) => ({
+            pid: p.pid,
+            command: p.command,
+            ...(p.queues !== undefined ? { queues: p.queues } : {}),
+            masterPid: p.masterPid,
+          })),
+        }
+      : {}),
     ...(status.resque
       ? { redis: 'stats' in status.resque ? status.resque.stats : { error: status.resque.error } }
       : {}),

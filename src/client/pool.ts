@@ -7,6 +7,7 @@ import type { ApplyOutcome } from './apply-pool.js'
 import type { PublicConfig } from './config.js'
 import { type StatusJson, readFullStatus, statusJson } from './pool-status.js'
 import { signalMaster } from './signal-master.js'
+import { checkTimeoutMs } from './timeout.js'
 
 // Each operation loads what it needs when called: `rpd status` and `rpd kill` run through this class without
 // loading the YAML parser, the regular-expression engine or the daemon launcher.
@@ -97,7 +98,8 @@ export interface StopOptions {
   signal?: AbortSignal
 }
 
-const toMs = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000)
+const toMs = (seconds: number | undefined) =>
+  seconds === undefined ? undefined : checkTimeoutMs(seconds * 1000, `timeout ${seconds}`)
 
 function changeSpecs(changes: FormationChanges): string[] {
   if (typeof changes === 'string') return changes.split(/\s+/).filter(Boolean)

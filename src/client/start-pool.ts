@@ -14,7 +14,7 @@ import { readResquePoolConfig } from '../state/resque-pool-config.js'
 import { parseSignal } from '../proc/signals.js'
 import { ensureStateDir, type StatePaths } from '../state/state-dir.js'
 import { readStatusFile } from '../state/status-file.js'
-import { stopLeftovers } from './stop-pool.js'
+import { stopLeftovers, stopOrphans } from './stop-pool.js'
 
 // How long the master gets to write master.pid before `start` gives up on it.
 export const MASTER_BOOT_TIMEOUT_MS = 15_000
@@ -166,6 +166,7 @@ export async function startPool(dir: string, options: StartOptions, print: Print
       )
       await stopLeftovers(leftovers, pool.stopSignal as NodeJS.Signals)
     }
+    await stopOrphans(paths.dir, print)
     const next = { ...pool, generation: (saved?.generation ?? 0) + 1 }
     writePool(paths, next)
     const reader = new LogReader(paths.log, logSize(paths.log))

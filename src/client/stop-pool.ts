@@ -2,7 +2,8 @@ import fs from 'node:fs'
 import { EXIT_FAILURE, RpdError } from '../errors.js'
 import { LogReader, follow, logSize } from '../state/log-tail.js'
 import { findMaster, removeMasterPid } from '../state/master-pid.js'
-import { findLeftovers, isPoolWorker } from './pool-status.js'
+import { findLeftovers, findOrphans, isPoolWorker } from './pool-status.js'
+import { stopPoolProcesses } from '../proc/pool-processes.js'
 import type { Print } from './pool-wait.js'
 import {
   type ProcessIdentity,
@@ -11,7 +12,7 @@ import {
   signalGroupVerified,
   signalVerified,
 } from '../proc/process-identity.js'
-import { inspectStateDir, statePaths } from '../state/state-dir.js'
+import { type StatePaths, inspectStateDir, statePaths } from '../state/state-dir.js'
 import { readStatusFile } from '../state/status-file.js'
 
 export const STOP_TIMEOUT_MS = 60_000
@@ -81,9 +82,33 @@ export async function stopLeftovers(
   workers.forEach(killWorkerGroup)
 }
 
+// Whether this very master has begun its shutdown (its status.json says so).
+function isStopping(paths: StatePaths, master: ProcessIdentity): boolean {
+  const status = readStatusFile(paths)
+  return status?.pid === master.pid && status.startTime === master.startTime && status.state === 'stopping'
+}
+
+// Ends what the pool's dead masters left outside the workers status.json lists: children a worker's shell did
+// not exec, daemons started with setsid, workers spawned as a master was killed.
+export async function stopOrphans(dir: string, print: Print): Promise<void> {
+  const orphans = findOrphans(dir)
+  if (!orphans.length) return
+  print(
+    `stopping ${orphans.length} processes the pool left outside its workers: ${orphans.map((p) => p.pid).join(', ')}`,
+  )
+  await stopPoolProcesses(() => findOrphans(dir), ESCALATE_GRACE_MS)
+}
+
 // Stops the pool gracefully and follows its shutdown log; after the timeout, escalates: TERM, then KILL.
+// Then ends the processes of the pool that outlived their master.
 export async function stopPool(dir: string, options: StopOptions, print: Print): Promise<StopOutcome> {
   if (!inspectStateDir(dir)) return 'not running'
+  const outcome = await stopMaster(dir, options, print)
+  await stopOrphans(dir, print)
+  return outcome
+}
+
+async function stopMaster(dir: string, options: StopOptions, print: Print): Promise<StopOutcome> {
   const paths = statePaths(dir)
   const lookup = findMaster(paths)
   if (!lookup.running) {
@@ -99,7 +124,9 @@ export async function stopPool(dir: string, options: StopOptions, print: Print):
   const master = lookup.master
   const reader = new LogReader(paths.log, logSize(paths.log))
   try {
-    if (!signalVerified(master, options.force ? 'SIGTERM' : 'SIGQUIT')) return 'stopped'
+    // The master takes a second QUIT as "escalate": a plain stop of a pool already stopping only waits.
+    const first = options.force ? 'SIGTERM' : isStopping(paths, master) ? 0 : 'SIGQUIT'
+    if (!signalVerified(master, first)) return 'stopped'
     const timeoutMs = options.timeoutMs ?? STOP_TIMEOUT_MS
     if (await waitGone(dir, master, reader, print, timeoutMs, options.signal)) return 'stopped'
     if (options.signal?.aborted)

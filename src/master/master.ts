@@ -575,7 +575,8 @@ export class Master {
     const pid = child.pid ?? 0
     // Whatever the worker left in its process group goes with it.
     signalGroup(pid, 'SIGKILL')
-    if (this.argv.ipc && this.pool.redis && code !== 0) this.pruneFromRedis(pid, slot.group)
+    if (this.argv.ipc && this.pool.redis && (!slot.retiring || code !== 0))
+      this.pruneFromRedis(pid, slot.group)
     if (slot.child !== child) return
     slot.child = undefined
     slot.job = null

@@ -56,6 +56,10 @@ export function drawProcessTree(root: ProcessNode, workers: readonly WorkerStatu
 
 // What `rpd status` prints; `now` places the respawn countdowns.
 export function formatStatus(status: PoolStatus, now: number = Date.now()): string[] {
+  return [...formatPoolState(status, now), ...formatStrays(status)]
+}
+
+function formatPoolState(status: PoolStatus, now: number): string[] {
   if (!status.running) {
     const lines = [`Status: not running (state directory ${status.stateDir})`]
     if (status.found) lines.push(`  ${status.found}`)
@@ -113,5 +117,15 @@ function formatResque(status: PoolStatus): string[] {
     `  queues: ${depths.length ? depths.join(', ') : '(none)'}`,
     `  workers: ${busy} busy, ${reporting.length - busy} idle${paused ? `, ${paused} paused` : ''}`,
     `  processed: ${processed}, failed: ${failed}`,
+  ]
+}
+
+// The pool's processes outside its workers, named so an operator can see what stop will end.
+function formatStrays(status: PoolStatus): string[] {
+  if (!status.strays?.length) return []
+  const list = status.strays.map((p) => `${p.pid} (${p.command.slice(0, 60)})`).join(', ')
+  return [
+    `  ${status.strays.length} processes of this pool run outside its workers: ${list}`,
+    '  rpd stop (and the next rpd start) ends them',
   ]
 }

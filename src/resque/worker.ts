@@ -357,8 +357,9 @@ export class ResqueWorker {
   }
 
   private async invoke(payload: JobPayload | string): Promise<void> {
-    if (typeof payload === 'string')
-      throw new RubyError('JSON::ParserError', `unexpected token in job ${payload.slice(0, 80)}`)
+    if (typeof payload === 'string') throw describeBadPayload(payload)
+    if (typeof payload.class !== 'string' || payload.class === '')
+      throw new RubyError('ArgumentError', `job payload has no "class" to run: ${preview(payload)}`)
     const perform = this.options.jobs.get(payload.class)
     if (!perform) throw unknownJobClass(String(payload.class))
     const args = Array.isArray(payload.args) ? payload.args : payload.args == null ? [] : [payload.args]
@@ -443,6 +444,22 @@ function parsePayload(text: string): JobPayload | string {
   } catch {
     return text
   }
+}
+
+const preview = (payload: unknown) =>
+  String(JSON.stringify(payload, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).slice(0, 80)
+
+// A payload that is not a JSON object: say which (bad JSON, or a valid value of the wrong kind).
+function describeBadPayload(text: string): RubyError {
+  try {
+    parseJobJson(text)
+  } catch {
+    return new RubyError('JSON::ParserError', `unexpected token in job ${text.slice(0, 80)}`)
+  }
+  return new RubyError(
+    'ArgumentError',
+    `job payload ${text.slice(0, 80)} is not a JSON object with "class" and "args"`,
+  )
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { LineBuffer } from './line-buffer.js'
+import { LineBuffer, MAX_LINE_CHARS } from './line-buffer.js'
 
 const CHUNK_BYTES = 64 * 1024
 // A safety net for what the file system does not announce (a master killed with SIGKILL writes nothing).
@@ -45,7 +45,8 @@ export function readLastLines(file: string, n: number): string[] {
 export class LogReader {
   private fd?: number
   private ino?: number
-  private readonly lines = new LineBuffer()
+  // Room for a worker line at its bound plus the prefix the master adds.
+  private readonly lines = new LineBuffer(2 * MAX_LINE_CHARS)
 
   constructor(
     private readonly file: string,

@@ -1,3 +1,4 @@
+import { checkTimeoutMs } from '../../client/timeout.js'
 // What a command does once its flags are parsed, shared by the oclif command and bin/run.js's fast path.
 export interface ActionInput {
   argv: string[]
@@ -18,6 +19,11 @@ export function flagString(flags: Record<string, unknown>, name: string): string
 
 export function flagNumber(flags: Record<string, unknown>, name: string): number {
   return Number(flags[name])
+}
+
+// A seconds flag as milliseconds, refused (exit 2) beyond what a timer can wait.
+export function flagTimeoutMs(flags: Record<string, unknown>, name = 'timeout'): number {
+  return checkTimeoutMs(flagNumber(flags, name) * 1000, `--${name} ${String(flags[name])}`)
 }
 
 // Aborts when the user presses ^C, so a wait can end cleanly with a message instead of a dead process.

@@ -1,5 +1,5 @@
 import { noMatchError, showLogs } from '../../client/logs.js'
-import { type Action, abortOnInterrupt, flagNumber, flagString } from './action.js'
+import { type Action, abortOnInterrupt, flagNumber, flagString, flagTimeoutMs } from './action.js'
 
 // Streams through the client function itself: Pool.logs() parses each line, and the log is shown as written.
 const logs: Action = async ({ dir, flags, print }) => {
@@ -11,7 +11,7 @@ const logs: Action = async ({ dir, flags, print }) => {
       lines: flagNumber(flags, 'lines'),
       follow: Boolean(flags.follow),
       until,
-      timeoutMs: timeout * 1000,
+      timeoutMs: flagTimeoutMs(flags),
       signal: abortOnInterrupt(),
     },
     print,
