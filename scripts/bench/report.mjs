@@ -6,6 +6,7 @@ import path from 'node:path'
 import { median } from './lib/measure.mjs'
 import { BOOT_COMMANDS } from './figures/boot.mjs'
 import { explainMiss } from './misses.mjs'
+import { tuneRows, tuneSection } from './report-tune.mjs'
 
 const MB = 1e6
 
@@ -195,6 +196,8 @@ function buildRows({ results, errors }) {
   } else {
     rows.push(absent('throughput', 'no-op job throughput, 4 built-in workers', 'throughput'))
   }
+  if (results.tune) rows.push(...tuneRows(results.tune))
+  else rows.push(absent('tune', '`rpd tune` against a sweep of every count', 'tune'))
   return rows
 }
 
@@ -418,6 +421,7 @@ export function writeReport(file, data) {
     '',
     ...notesSection(data),
     '',
+    ...tuneSection(data),
     ...missesSection(rows, data),
     '',
     ...runsSection(data),

@@ -12,6 +12,7 @@ import { measureIdle } from './figures/idle.mjs'
 import { measureLifecycle } from './figures/lifecycle.mjs'
 import { measureSurvival } from './figures/survival.mjs'
 import { measureThroughput } from './figures/throughput.mjs'
+import { measureTune } from './figures/tune.mjs'
 import { describeMachine } from './lib/machine.mjs'
 import { ROOT, cleanUpAll } from './lib/tools.mjs'
 import { writeReport } from './report.mjs'
@@ -24,6 +25,7 @@ const FIGURES = {
   bigPool: measureBigPool,
   throughput: measureThroughput,
   idle: measureIdle,
+  tune: measureTune,
 }
 
 function positive(name, fallback) {
