@@ -89,7 +89,7 @@ describe('rpd tune', () => {
     expect(savedConfig(dir)).toMatch(/^ {2}images: 3$/m)
   })
 
-  it('a guard below the current load stops at the first probe, says which, and leaves pool.yml alone', async () => {
+  it('a guard below the current load stops at the first probe, says which, and leaves the group at --min', async () => {
     const dir = newStateDir()
     await startPool(dir, 'images=2')
     await fillQueue(2000)
@@ -103,8 +103,10 @@ describe('rpd tune', () => {
     expect(result.stdout).toMatch(/stopped: the max-load guard tripped/)
     expect(result.stdout).toMatch(/over max-load/)
     expect((await status(dir)).formation).toEqual({ images: 1 })
-    expect(savedConfig(dir)).toMatch(/^ {2}images: 2$/m)
-    expect(result.stdout).toContain('pool.yml keeps images=2 for the next start')
+    expect(savedConfig(dir)).toMatch(/^ {2}images: 1$/m)
+    expect(result.stdout).toContain(
+      'images left at 1 worker (pool.yml holds images=1; to go back: rpd scale images=2)',
+    )
   })
 
   it('^C stops the search and restores the count it started from', async () => {

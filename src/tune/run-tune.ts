@@ -8,16 +8,8 @@ import { chooseRedisTarget } from '../resque/enqueue.js'
 import { type GroupCounters, readGroupCounters } from '../resque/group-counters.js'
 import { formatWorkerId } from '../resque/keys.js'
 import { connectOnce } from '../resque/redis-client.js'
-import {
-  MAX_WORKERS_PER_GROUP,
-  applyChanges,
-  formatFormation,
-  formatRange,
-  parseChanges,
-  validateGroup,
-} from '../state/formation.js'
+import { MAX_WORKERS_PER_GROUP, formatFormation, formatRange, validateGroup } from '../state/formation.js'
 import { readPool } from '../state/pool-file.js'
-import { updatePool } from '../state/pool-lock.js'
 import { statePaths } from '../state/state-dir.js'
 import { type HostLimits, type HostSample, checkHostLimits, countCompleted, loadPerCore } from './readings.js'
 import {
@@ -56,7 +48,8 @@ export interface TuneSettings {
   // A fixed window (--window); default: each window ends once its mean is steady.
   windowSeconds?: number
   tolerance?: number
-  // Keep the best count in pool.yml for the next start; without it pool.yml gets back the group's own spec.
+  // Make an automatic group a manual one at the best count; without it, its bounds come back at the end.
+  // (A manual group keeps the best count either way: pool.yml is always the formation the pool runs.)
   save?: boolean
   // Where the workers' counters are: default $REDIS_URL, else the pool's saved Redis.
   redis?: string
@@ -74,7 +67,7 @@ export type TuneStop = StopReason | 'interrupted' | 'drained'
 
 export interface TuneReport {
   group: string
-  // The count the group is left at (the one it started from when interrupted).
+  // The best count found; the group is left at it (at the spec it started from when interrupted).
   best: number
   // The group's spec in pool.yml before tuning: a count, or an automatic group's bounds (`0..8`).
   startedFrom: string
@@ -84,7 +77,8 @@ export interface TuneReport {
   guard?: Guard
   guardWhy?: string
   seconds: number
-  saved: boolean
+  // The spec pool.yml holds for the group at the end: the best count, or an automatic group's bounds.
+  kept: string
 }
 
 export interface TuneIo {
@@ -156,7 +150,9 @@ export async function runTune(settings: TuneSettings, io: TuneIo): Promise<TuneR
     }
     const done = finishSearch(search, stoppedBy)
     await io.pool.scale({ [group]: done.best }, { timeout: scaleTimeout(settings) })
-    if (!settings.save) await restoreSavedSpec(io.pool.stateDir, group, startedFrom)
+    // An automatic group was run at fixed counts for the measurement: its bounds come back unless --save.
+    if (!settings.save && isRange(startedFrom))
+      await io.pool.scale({ [group]: startedFrom }, { timeout: scaleTimeout(settings) })
     return {
       group,
       best: done.best,
@@ -166,7 +162,7 @@ export async function runTune(settings: TuneSettings, io: TuneIo): Promise<TuneR
       stoppedBy: done.stoppedBy,
       ...(done.guard ? { guard: done.guard, guardWhy: probes.find((p) => p.guardWhy)?.guardWhy } : {}),
       seconds: (clock.now() - began) / SECOND_MS,
-      saved: Boolean(settings.save),
+      kept: !settings.save && isRange(startedFrom) ? startedFrom : String(done.best),
     }
   } catch (error) {
     if (!io.signal?.aborted) {
@@ -184,7 +180,7 @@ export async function runTune(settings: TuneSettings, io: TuneIo): Promise<TuneR
       ...(model ? { model } : {}),
       stoppedBy: 'interrupted',
       seconds: (clock.now() - began) / SECOND_MS,
-      saved: false,
+      kept: startedFrom,
     }
   } finally {
     redis.disconnect()
@@ -302,17 +298,14 @@ async function listWorkerIds(pool: Pool, group: string): Promise<string[]> {
 }
 
 // The group's spec as pool.yml holds it: `4`, or `0..8` for an automatic group.
+function isRange(spec: string): boolean {
+  return spec.includes('..')
+}
+
 function readSavedSpec(stateDir: string, group: string): string | undefined {
   const pool = readPool(statePaths(stateDir))
   if (!pool) return undefined
   const range = pool.bounds[group]
   if (range) return formatRange(range)
   return group in pool.formation ? String(pool.formation[group]) : undefined
-}
-
-// Puts the group's own spec back in pool.yml without telling the master: the pool runs on at the best count,
-// and the next start (or anything that makes the master re-read pool.yml) runs the spec from before.
-async function restoreSavedSpec(stateDir: string, group: string, spec: string): Promise<void> {
-  const changes = parseChanges([`${group}=${spec}`])
-  await updatePool(statePaths(stateDir), (pool) => ({ ...pool, ...applyChanges(pool, changes) }))
 }

@@ -107,9 +107,9 @@ function describeReport(report: TuneReport, plot: string | undefined): string[] 
     `best: ${plural(report.best, 'worker')}${best ? ` (${formatRate(best.jobsPerSecond)} jobs/s)` : ''}, ${plural(report.probes.length, 'probe')} in ${Math.round(report.seconds)} s; stopped: ${explainStop(report)}`,
   )
   lines.push(
-    report.saved
-      ? `${report.group} runs ${report.best} workers, saved in pool.yml for the next start`
-      : `${report.group} runs ${report.best} workers now; pool.yml keeps ${report.group}=${report.startedFrom} for the next start (--save keeps ${report.best})`,
+    report.kept === String(report.best)
+      ? `${report.group} left at ${plural(report.best, 'worker')} (pool.yml holds ${report.group}=${report.best}; to go back: rpd scale ${report.group}=${report.startedFrom})`
+      : `${report.group} is automatic again (${report.group}=${report.kept}); --save makes it ${report.group}=${report.best}`,
   )
   if (plot) lines.push(`wrote ${plot}`)
   return lines
@@ -159,7 +159,7 @@ function reportJson(report: TuneReport) {
     stoppedBy: report.stoppedBy,
     ...(report.guard ? { guard: report.guard, guardWhy: report.guardWhy } : {}),
     seconds: report.seconds,
-    saved: report.saved,
+    kept: report.kept,
   }
 }
 
