@@ -109,6 +109,27 @@ describe('rpd tune', () => {
     )
   })
 
+  it('an automatic group is measured at fixed counts and gets its bounds back; --save keeps the count', async () => {
+    const dir = newStateDir()
+    await startPool(dir, 'images=2..4')
+    await fillQueue(2000)
+    const guard = ['--min', '1', '--max', '4', '--window', '2s', '--max-load', '0.0001']
+    const back = await tune(dir, guard)
+    expect(back.exitCode, back.stderr).toBe(0)
+    expect(back.stdout).toContain('images is automatic again (images=2..4); --save makes it images=1')
+    expect(savedConfig(dir)).toMatch(/^ {2}images: 2\.\.4$/m)
+    const saved = await tune(dir, [...guard, '--save', '--json'])
+    expect(saved.exitCode, saved.stderr).toBe(0)
+    expect(JSON.parse(saved.stdout)).toMatchObject({
+      best: 1,
+      stoppedBy: 'guard',
+      guard: 'max-load',
+      kept: '1',
+    })
+    expect(savedConfig(dir)).toMatch(/^ {2}images: 1$/m)
+    expect((await status(dir)).formation).toEqual({ images: 1 })
+  })
+
   it('^C stops the search and restores the count it started from', async () => {
     const dir = newStateDir()
     await startPool(dir, 'images=2')
