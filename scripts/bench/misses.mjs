@@ -170,12 +170,31 @@ const GENERIC = {
     'Spawning 200 workers should take well under a second; look at what the master does per spawn.',
 }
 
+// Which of the three verdicts a tune workload missed, with the numbers behind it.
+function explainTune(name, tune) {
+  const run = tune.runs.find((r) => r.workload === name)
+  if (!run) return 'The workload was not measured.'
+  const v = run.verdict
+  const parts = []
+  if (!v.within)
+    parts.push(
+      `rpd chose ${run.tune.best} workers (${v.chosenRate?.toFixed(1) ?? 'n/a'} jobs/s in the sweep); the sweep's best was ${v.sweepBest} (${v.sweepBestRate.toFixed(1)} jobs/s). On a shared machine neighbouring counts on a plateau differ by the noise of one window; a longer --window narrows it.`,
+    )
+  if (!v.fewProbes) parts.push(`rpd used ${run.tune.probes.length} probes (the budget is 10).`)
+  if (!v.fast)
+    parts.push(
+      `rpd took ${Math.round(run.tuneSeconds)} s against the sweep's ${Math.round(run.sweepSeconds)} s: with a range this short the search's probes are a large share of every count; a wider --max range favours the search.`,
+    )
+  return parts.join(' ')
+}
+
 export function explainMiss(id, { results }) {
   try {
     if (id === 'start' && results.lifecycle) return explainStart(results)
     if (id === 'scale' && results.lifecycle) return explainScale(results)
     if (id === 'stop' && results.lifecycle) return explainStop(results)
     if (id === 'throughput' && results.throughput) return explainThroughput(results)
+    if (id.startsWith('tune-') && results.tune) return explainTune(id.slice('tune-'.length), results.tune)
   } catch (error) {
     return `(could not analyse this figure: ${error.message})`
   }

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { median } from './lib/measure.mjs'
 import { BOOT_COMMANDS } from './figures/boot.mjs'
 import { explainMiss } from './misses.mjs'
+import { tuneRows, tuneSection } from './report-tune.mjs'
 
 const MB = 1e6
 
@@ -266,6 +267,8 @@ function buildRows({ results, errors }) {
   } else {
     rows.push(absent('pickup', 'pickup latency, idle pool', 'pickup'))
   }
+  if (results.tune) rows.push(...tuneRows(results.tune))
+  else rows.push(absent('tune', '`rpd tune` against a sweep of every count', 'tune'))
   return rows
 }
 
@@ -531,6 +534,7 @@ export function writeReport(file, data) {
     '',
     ...notesSection(data),
     '',
+    ...tuneSection(data),
     ...missesSection(rows, data),
     '',
     ...runsSection(data),

@@ -13,6 +13,7 @@ import { measureLifecycle } from './figures/lifecycle.mjs'
 import { measurePickup } from './figures/pickup.mjs'
 import { measureSurvival } from './figures/survival.mjs'
 import { measureThroughput } from './figures/throughput.mjs'
+import { measureTune } from './figures/tune.mjs'
 import { describeMachine } from './lib/machine.mjs'
 import { ROOT, cleanUpAll } from './lib/tools.mjs'
 import { writeReport } from './report.mjs'
@@ -26,6 +27,7 @@ const FIGURES = {
   throughput: measureThroughput,
   pickup: measurePickup,
   idle: measureIdle,
+  tune: measureTune,
 }
 
 function positive(name, fallback) {
