@@ -15,6 +15,7 @@ import {
   signalGroup,
 } from '../proc/process-identity.js'
 import { planReconcile } from './reconcile.js'
+import { MasterMetrics } from './metrics.js'
 import { masterTitle } from '../paths.js'
 import { busyFromTitle } from '../resque/process-title.js'
 import { shortSignal } from '../proc/signals.js'
@@ -125,13 +126,14 @@ export class Master {
   private readonly cleanups = new Set<Promise<void>>()
   private lastStatus?: string
   private lastWriteError?: string
+  readonly metrics = new MasterMetrics()
 
   constructor(
     private readonly paths: StatePaths,
     pool: PoolConfig,
   ) {
     this.pool = pool
-    this.log = new LogFile(paths.log)
+    this.log = new LogFile(paths.log, pool.logFormat)
     this.identity = identityOf(process.pid) ?? { pid: process.pid, startTime: '0' }
     this.argv = workerArgv(pool)
   }
@@ -147,6 +149,11 @@ export class Master {
     writeMasterPid(this.paths, this.identity)
     this.watchStateDir()
     this.say(`started manager (generation ${this.pool.generation}) in ${this.pool.cwd}`)
+    await this.metrics.serve(
+      this.pool.metrics,
+      () => this.statusFile('running'),
+      (text) => this.say(text),
+    )
     for (;;) {
       // A job starting or ending changes no slot's place in the formation: no reconcile for it.
       if (this.passNeeded) {
@@ -173,6 +180,7 @@ export class Master {
     clearInterval(keepAlive)
     this.stopPauseChecks()
     this.watcher?.close()
+    await this.metrics.close()
     this.finish()
   }
 
@@ -317,6 +325,7 @@ export class Master {
     const busyOf = this.argv.ipc
       ? (slot: Slot) => slot.job !== null
       : (slot: Slot) => (slot.child?.pid ? busyFromTitle(readCmdline(slot.child.pid)) : undefined)
+    this.metrics.noteFormation(this.pool.formation)
     const plan = planReconcile(this.pool.formation, this.pool.restartEpochs, this.slots, busyOf)
     for (const slot of plan.drop) this.dropSlot(slot)
     for (const slot of plan.stop) {
@@ -568,6 +577,7 @@ export class Master {
     slot.child = undefined
     slot.lastExit = { code, signal, at: new Date().toISOString() }
     slot.restarts += 1
+    this.metrics.countRestart(slot.group)
     slot.backoffMs =
       uptime >= STABLE_AFTER_MS ? 0 : Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, slot.backoffMs * 2))
     slot.state = 'backoff'
@@ -634,6 +644,7 @@ export class Master {
             : {}),
           ...(this.argv.ipc ? { job: slot.job, paused: slot.paused } : {}),
         })),
+      counters: this.metrics.counters(),
     }
   }
 

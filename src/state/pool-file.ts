@@ -11,6 +11,7 @@ import {
 } from './formation.js'
 import { parseSignal } from '../proc/signals.js'
 import type { StatePaths } from './state-dir.js'
+import type { LogFormat } from './log-file.js'
 
 // What pool.yml holds: the desired state. Only the CLI writes it (under the lock); the master reads it.
 export interface PoolConfig {
@@ -29,7 +30,13 @@ export interface PoolConfig {
   // Automatic groups (`images=0..8`): their bounds; formation holds their minimum.
   bounds: Bounds
   autoscale: AutoscaleConfig
+  // HOST:PORT the master serves Prometheus text on (/metrics); absent: no server.
+  metrics?: string
+  // How master.log is written: one text line per entry, or one JSON object per line.
+  logFormat?: LogFormat
 }
+
+export type { LogFormat }
 
 // How automatic groups are sized (`rpd autoscale`): pool-wide knobs, and per group where set.
 export interface AutoscaleKnobs {
@@ -113,7 +120,15 @@ export function parsePool(text: string, file: string): PoolConfig {
     stopSignal: stopSignal ? parseSignal(stopSignal) : DEFAULT_STOP_SIGNAL,
     app: optionalString(record, 'app', file) ?? base.app,
     restartEpochs: epochs,
+    metrics: optionalString(record, 'metrics', file),
+    logFormat: parseLogFormat(record.logFormat, file),
   }
+}
+
+export function parseLogFormat(value: unknown, where: string): LogFormat | undefined {
+  if (value === undefined || value === null) return undefined
+  if (value !== 'text' && value !== 'json') throw usageError(`${where}: logFormat must be text or json`)
+  return value
 }
 
 function parseKnobs(value: unknown, where: string): AutoscaleKnobs {
@@ -174,6 +189,8 @@ export function formatPool(pool: PoolConfig): string {
     cwd: pool.cwd,
     restartEpochs: pool.restartEpochs,
     autoscale: Object.keys(pool.autoscale).length ? pool.autoscale : undefined,
+    metrics: pool.metrics,
+    logFormat: pool.logFormat,
   }
   for (const key of Object.keys(doc)) if (doc[key] === undefined) delete doc[key]
   return YAML.stringify(doc)

@@ -33,6 +33,13 @@ export interface WorkerStatus {
   paused?: boolean
 }
 
+// What the master has counted since it started (for Prometheus counters; `rpd metrics` reads them here).
+export interface MasterCounters {
+  restarts: Record<string, number>
+  scaleEvents: { group: string; direction: 'up' | 'down'; reason: string; count: number }[]
+  guardVetoes: { guard: string; count: number }[]
+}
+
 // What the master rewrites (atomically) after every change.
 export interface StatusFile {
   pid: number
@@ -48,6 +55,7 @@ export interface StatusFile {
   redis?: string
   namespace?: string
   workers: WorkerStatus[]
+  counters?: MasterCounters
 }
 
 export function writeStatusFile(paths: StatePaths, status: StatusFile): void {

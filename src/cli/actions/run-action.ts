@@ -7,6 +7,7 @@ export const ACTION_COMMANDS = new Set([
   'enqueue',
   'kill',
   'logs',
+  'metrics',
   'pause',
   'reload',
   'restart',
