@@ -1,4 +1,4 @@
-import { EXIT_FAILURE } from '../../errors.js'
+import { EXIT_FAILURE, usageError } from '../../errors.js'
 import { showLogs } from '../../client/logs.js'
 import { type Action, abortOnInterrupt, flagNumber, flagString } from './action.js'
 
@@ -13,6 +13,10 @@ const logs: Action = async ({ dir, flags, print }) => {
       until,
       timeoutMs: timeout * 1000,
       signal: abortOnInterrupt(),
+      json: Boolean(flags.json),
+      grep: flagString(flags, 'grep'),
+      group: flagString(flags, 'group'),
+      pid: flags.pid === undefined ? undefined : pidFlag(flags.pid),
     },
     print,
   )
@@ -21,3 +25,11 @@ const logs: Action = async ({ dir, flags, print }) => {
   return EXIT_FAILURE
 }
 export default logs
+
+// The fast path hands a flag without a default over as text: check it as oclif would.
+function pidFlag(value: unknown): number {
+  const pid = Number(value)
+  if (!Number.isInteger(pid) || pid < 1)
+    throw usageError(`--pid must be a process id, not ${JSON.stringify(value)}`)
+  return pid
+}
