@@ -16,6 +16,7 @@ export const ACTION_COMMANDS = new Set([
   'start',
   'status',
   'stop',
+  'top',
 ])
 
 // Loads only the action asked for, so `rpd status` never loads what `rpd start` needs.
