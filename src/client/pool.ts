@@ -31,6 +31,10 @@ export interface StartPoolOptions {
   app?: string
   // Pool-wide limits: { maxLoad, minFreeMem: '10%', guardAfter, maxRss: '500M', maxTotal }.
   guards?: GuardConfig
+  // Serve Prometheus metrics from the master on [HOST:]PORT (loopback unless a host is given).
+  metrics?: string
+  // master.log as text lines (default) or one JSON object per line.
+  logFormat?: string
   // Wait until every worker has started (default), or return once the master is up.
   wait?: boolean
   // Seconds to wait for the workers (default 60).
@@ -157,6 +161,8 @@ export class Pool {
         namespace: options.namespace,
         stopSignal: options.stopSignal,
         guards: options.guards,
+        metrics: options.metrics,
+        logFormat: options.logFormat,
         app: options.app,
         wait: options.wait,
         timeoutMs: toMs(options.timeout),

@@ -1,11 +1,19 @@
 import { compileLimits } from '../autoscale/limits-config.js'
 import path from 'node:path'
-import { EXIT_FAILURE, RpdError, usageError } from '../errors.js'
+import { EXIT_FAILURE, RpdError, errorMessage, usageError } from '../errors.js'
+import { parseListen } from '../present/metrics-server.js'
 import { type FormationSpec, formatRange, parseSpec } from '../state/formation.js'
 import { launchMaster } from './daemon.js'
 import { LogReader, follow, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
-import { type GuardConfig, type PoolConfig, defaultPool, readPool, writePool } from '../state/pool-file.js'
+import {
+  type GuardConfig,
+  type PoolConfig,
+  defaultPool,
+  parseLogFormat,
+  readPool,
+  writePool,
+} from '../state/pool-file.js'
 import { withPoolLock } from '../state/pool-lock.js'
 import { findLeftovers } from './pool-status.js'
 import { type Print, formationApplied, waitForMaster } from './pool-wait.js'
@@ -29,6 +37,9 @@ export interface StartOptions {
   namespace?: string
   stopSignal?: string
   app?: string
+  // HOST:PORT for the master's /metrics; an empty string turns a saved setting off.
+  metrics?: string
+  logFormat?: string
   wait?: boolean
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
@@ -71,6 +82,8 @@ function choosePool(options: StartOptions, saved: PoolConfig | undefined, print:
     guards: { ...base.guards, ...options.guards },
     app: options.app ?? (saved ? base.app : path.basename(cwd)),
     cwd,
+    metrics: options.metrics === undefined ? base.metrics : options.metrics || undefined,
+    logFormat: parseLogFormat(options.logFormat, '--log-format') ?? base.logFormat,
   }
   if (!pool.command && !pool.jobs)
     throw usageError(
@@ -144,6 +157,7 @@ export async function startPool(dir: string, options: StartOptions, print: Print
   // Bad input is refused before anything is created or looked up.
   if (options.specs?.length) parseSpec(options.specs)
   if (options.stopSignal) parseSignal(options.stopSignal)
+  if (options.metrics) parseListenOrRefuse(options.metrics)
   const paths = ensureStateDir(dir)
   const since = Date.now()
   const launched = await withPoolLock(paths, async () => {
@@ -189,4 +203,12 @@ export async function startPool(dir: string, options: StartOptions, print: Print
   }
   reader.close()
   return { master, pool, paths }
+}
+
+function parseListenOrRefuse(text: string): void {
+  try {
+    parseListen(text)
+  } catch (error) {
+    throw usageError(`--metrics: ${errorMessage(error)}`)
+  }
 }

@@ -16,6 +16,7 @@ import {
 } from '../proc/process-identity.js'
 import { planReconcile } from './reconcile.js'
 import os from 'node:os'
+import { MasterMetrics } from './metrics.js'
 import { masterTitle } from '../paths.js'
 import { formatWorkerId } from '../resque/keys.js'
 import { busyFromTitle } from '../resque/process-title.js'
@@ -151,13 +152,14 @@ export class Master {
   private hostObserver?: HostObserver
   // The formation in force: pool.yml's, with the active schedule windows' entries in place.
   private spec: FormationSpec & { active: number[]; nextChangeAt: number | null }
+  readonly metrics = new MasterMetrics()
 
   constructor(
     private readonly paths: StatePaths,
     pool: PoolConfig,
   ) {
     this.pool = pool
-    this.log = new LogFile(paths.log)
+    this.log = new LogFile(paths.log, pool.logFormat)
     this.identity = identityOf(process.pid) ?? { pid: process.pid, startTime: '0' }
     this.argv = workerArgv(pool)
     this.autoscaler = new Autoscaler((line) => this.say(line))
@@ -179,6 +181,11 @@ export class Master {
     writeMasterPid(this.paths, this.identity)
     this.watchStateDir()
     this.say(`started manager (generation ${this.pool.generation}) in ${this.pool.cwd}`)
+    await this.metrics.serve(
+      this.pool.metrics,
+      () => this.statusFile('running'),
+      (text) => this.say(text),
+    )
     for (;;) {
       // A job starting or ending changes no slot's place in the formation: no reconcile for it.
       if (this.passNeeded) {
@@ -208,6 +215,7 @@ export class Master {
     this.hostObserver?.stop()
     this.stopPauseChecks()
     this.watcher?.close()
+    await this.metrics.close()
     this.finish()
   }
 
@@ -360,8 +368,10 @@ export class Master {
   private reconcile(): void {
     if (this.shutdown) return
     const now = Date.now()
+    const desired = this.desiredFormation()
+    this.metrics.noteFormation(desired)
     const plan = planReconcile(
-      this.desiredFormation(),
+      desired,
       this.pool.restartEpochs,
       this.slots,
       (slot) => this.busyOf(slot),
@@ -620,6 +630,7 @@ export class Master {
     slot.child = undefined
     slot.lastExit = { code, signal, at: new Date().toISOString() }
     slot.restarts += 1
+    this.metrics.countRestart(slot.group)
     slot.backoffMs =
       uptime >= STABLE_AFTER_MS ? 0 : Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, slot.backoffMs * 2))
     slot.state = 'backoff'
@@ -699,6 +710,7 @@ export class Master {
             },
           }
         : {}),
+      counters: this.metrics.counters(),
     }
   }
 

@@ -2,6 +2,9 @@ import fs from 'node:fs'
 import { LineBuffer, MAX_LINE_CHARS } from './line-buffer.js'
 
 const CHUNK_BYTES = 64 * 1024
+// A "line" longer than this (a run of NULs a crash left, binary junk) is skipped while reading backwards,
+// so such a run costs one pass over it, not a copy per chunk.
+export const MAX_LINE_BYTES = 1024 * 1024
 // A safety net for what the file system does not announce (a master killed with SIGKILL writes nothing).
 export const WATCH_FALLBACK_MS = 250
 
@@ -15,27 +18,47 @@ export function logSize(file: string): number {
 
 // The last n lines of a file, read backwards in chunks so a large log costs no more than its tail.
 export function readLastLines(file: string, n: number): string[] {
-  if (n <= 0) return []
+  return readLastMatching(file, n).lines
+}
+
+// The last n lines that accept() takes, read backwards in chunks; bytesRead tells how much of the file that cost.
+export function readLastMatching(
+  file: string,
+  n: number,
+  accept: (line: string) => boolean = () => true,
+): { lines: string[]; bytesRead: number } {
+  if (n <= 0) return { lines: [], bytesRead: 0 }
   let fd: number
   try {
     fd = fs.openSync(file, 'r')
   } catch {
-    return []
+    return { lines: [], bytesRead: 0 }
   }
   try {
-    let position = fs.fstatSync(fd).size
-    let text = ''
-    while (position > 0) {
+    const size = fs.fstatSync(fd).size
+    let position = size
+    // Bytes of a line cut by a chunk boundary, kept until the chunk before completes it.
+    let partial = Buffer.alloc(0)
+    const found: string[] = []
+    let first = true
+    while (position > 0 && found.length < n) {
       const length = Math.min(CHUNK_BYTES, position)
       position -= length
-      const buffer = Buffer.alloc(length)
-      fs.readSync(fd, buffer, 0, length, position)
-      text = buffer.toString('utf8') + text
-      if (text.split('\n').length > n + 1) break
+      const chunk = Buffer.alloc(length)
+      fs.readSync(fd, chunk, 0, length, position)
+      const joined = Buffer.concat([chunk, partial])
+      const cut = position > 0 ? joined.indexOf(0x0a) : -1
+      partial = cut >= 0 ? joined.subarray(0, cut) : position > 0 ? joined : Buffer.alloc(0)
+      if (partial.length > MAX_LINE_BYTES) partial = Buffer.alloc(0)
+      if (cut < 0 && position > 0) continue
+      const whole = joined.subarray(cut + 1).toString('utf8')
+      const lines = whole.split('\n')
+      if (first && lines[lines.length - 1] === '') lines.pop()
+      first = false
+      for (let i = lines.length - 1; i >= 0 && found.length < n; i--)
+        if (accept(lines[i])) found.push(lines[i])
     }
-    const lines = text.split('\n')
-    if (lines[lines.length - 1] === '') lines.pop()
-    return lines.slice(-n)
+    return { lines: found.reverse(), bytesRead: size - position }
   } finally {
     fs.closeSync(fd)
   }

@@ -11,6 +11,7 @@ import {
 } from './formation.js'
 import { parseSignal } from '../proc/signals.js'
 import type { StatePaths } from './state-dir.js'
+import type { LogFormat } from './log-file.js'
 
 // What pool.yml holds: the desired state. Only the CLI writes it (under the lock); the master reads it.
 export interface PoolConfig {
@@ -34,6 +35,10 @@ export interface PoolConfig {
   // Time-of-day windows (`mon-fri 09:00-18:00 ui=6 reports=0..2`), read in `timezone` (default: local).
   schedules: string[]
   timezone?: string
+  // HOST:PORT the master serves Prometheus text on (/metrics); absent: no server.
+  metrics?: string
+  // How master.log is written: one text line per entry, or one JSON object per line.
+  logFormat?: LogFormat
 }
 
 export interface GuardConfig {
@@ -50,6 +55,8 @@ export interface GuardConfig {
   // The sum of every group's workers never exceeds this.
   maxTotal?: number
 }
+
+export type { LogFormat }
 
 // How automatic groups are sized (`rpd autoscale`): pool-wide knobs, and per group where set.
 export interface AutoscaleKnobs {
@@ -138,7 +145,15 @@ export function parsePool(text: string, file: string): PoolConfig {
     stopSignal: stopSignal ? parseSignal(stopSignal) : DEFAULT_STOP_SIGNAL,
     app: optionalString(record, 'app', file) ?? base.app,
     restartEpochs: epochs,
+    metrics: optionalString(record, 'metrics', file),
+    logFormat: parseLogFormat(record.logFormat, file),
   }
+}
+
+export function parseLogFormat(value: unknown, where: string): LogFormat | undefined {
+  if (value === undefined || value === null) return undefined
+  if (value !== 'text' && value !== 'json') throw usageError(`${where}: logFormat must be text or json`)
+  return value
 }
 
 function parseKnobs(value: unknown, where: string): AutoscaleKnobs {
@@ -234,6 +249,8 @@ export function formatPool(pool: PoolConfig): string {
     guards: Object.keys(pool.guards).length ? pool.guards : undefined,
     schedules: pool.schedules.length ? pool.schedules : undefined,
     timezone: pool.timezone,
+    metrics: pool.metrics,
+    logFormat: pool.logFormat,
   }
   for (const key of Object.keys(doc)) if (doc[key] === undefined) delete doc[key]
   return YAML.stringify(doc)

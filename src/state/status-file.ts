@@ -33,6 +33,13 @@ export interface WorkerStatus {
   paused?: boolean
 }
 
+// What the master has counted since it started (for Prometheus counters; `rpd metrics` reads them here).
+export interface MasterCounters {
+  restarts: Record<string, number>
+  scaleEvents: { group: string; direction: 'up' | 'down'; reason: string; count: number }[]
+  guardVetoes: { guard: string; count: number }[]
+}
+
 // What the master rewrites (atomically) after every change.
 export interface StatusFile {
   pid: number
@@ -54,6 +61,7 @@ export interface StatusFile {
   guards?: object
   // Time-of-day windows: which are active and when the formation changes next.
   schedule?: { timezone: string; windows: string[]; active: number[]; nextChangeAt: string | null }
+  counters?: MasterCounters
 }
 
 export interface AutoscaleReport {

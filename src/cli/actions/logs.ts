@@ -1,3 +1,4 @@
+import { usageError } from '../../errors.js'
 import { noMatchError, showLogs } from '../../client/logs.js'
 import { type Action, abortOnInterrupt, flagNumber, flagString, flagTimeoutMs } from './action.js'
 
@@ -13,6 +14,10 @@ const logs: Action = async ({ dir, flags, print }) => {
       until,
       timeoutMs: flagTimeoutMs(flags),
       signal: abortOnInterrupt(),
+      json: Boolean(flags.json),
+      grep: flagString(flags, 'grep'),
+      group: flagString(flags, 'group'),
+      pid: flags.pid === undefined ? undefined : pidFlag(flags.pid),
     },
     print,
   )
@@ -20,3 +25,11 @@ const logs: Action = async ({ dir, flags, print }) => {
   return undefined
 }
 export default logs
+
+// The fast path hands a flag without a default over as text: check it as oclif would.
+function pidFlag(value: unknown): number {
+  const pid = Number(value)
+  if (!Number.isInteger(pid) || pid < 1)
+    throw usageError(`--pid must be a process id, not ${JSON.stringify(value)}`)
+  return pid
+}

@@ -8,6 +8,7 @@ export const ACTION_COMMANDS = new Set([
   'enqueue',
   'kill',
   'logs',
+  'metrics',
   'pause',
   'reload',
   'restart',
@@ -17,6 +18,7 @@ export const ACTION_COMMANDS = new Set([
   'status',
   'stop',
   'tune',
+  'top',
 ])
 
 // Loads only the action asked for, so `rpd status` never loads what `rpd start` needs.

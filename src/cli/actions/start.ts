@@ -16,6 +16,8 @@ const start: Action = async ({ dir, argv, flags, print }) => {
     stopSignal: flagString(flags, 'stop-signal'),
     app: flagString(flags, 'app'),
     guards: guardsFromFlags(flags),
+    metrics: flagString(flags, 'metrics'),
+    logFormat: flagString(flags, 'log-format'),
     wait,
     timeout: flagNumber(flags, 'timeout'),
   })

@@ -12,6 +12,7 @@ export default class Start extends BaseCommand {
     "<%= config.bin %> start foo=2 bar=2 '*=1' --command 'bundle exec rake resque:work'",
     'WORKERS=foo=1:baz,quux=5 <%= config.bin %> start',
     '<%= config.bin %> start foo=2 --jobs ./jobs.js --redis redis://127.0.0.1:6379',
+    '<%= config.bin %> start foo=2 --metrics 9464 --log-format json',
   ]
 
   static flags = {
@@ -40,6 +41,16 @@ export default class Start extends BaseCommand {
     app: Flags.string({
       helpValue: 'NAME',
       description: 'name in the master title [default: the current directory name]',
+    }),
+    metrics: Flags.string({
+      helpValue: '[HOST:]PORT',
+      description:
+        'serve Prometheus metrics at http://HOST:PORT/metrics from the master [default: off; host 127.0.0.1]',
+    }),
+    'log-format': Flags.string({
+      helpValue: 'FORMAT',
+      options: ['text', 'json'],
+      description: 'master.log as text lines or one JSON object per line [default: text]',
     }),
     'no-wait': Flags.boolean({
       description: 'return once the master is up, without waiting for the workers',
