@@ -1,5 +1,5 @@
 import { EXIT_FAILURE, RpdError } from '../../errors.js'
-import type { ActionInput } from './action.js'
+import { type ActionInput, flagTimeoutMs } from './action.js'
 
 // The commands that have an action (all but the interactive shell and help).
 export const ACTION_COMMANDS = new Set([
@@ -23,6 +23,8 @@ export const ACTION_COMMANDS = new Set([
 
 // Loads only the action asked for, so `rpd status` never loads what `rpd start` needs.
 export async function runAction(id: string, input: ActionInput): Promise<number> {
+  // A timeout no timer can hold is refused by its flag's name before anything runs.
+  if (input.flags.timeout !== undefined) flagTimeoutMs(input.flags)
   const { default: action } = (await import(`./${id}.js`)) as {
     default: (input: ActionInput) => Promise<number | undefined>
   }
