@@ -32,6 +32,7 @@ import { isWorkerMessage, type WorkerMessage } from '../state/worker-messages.js
 import { workerArgv } from './worker-command.js'
 import { Autoscaler } from './autoscaler.js'
 import { type Observation, Observer } from './observer.js'
+import { FleetMember, type FleetNews } from './fleet-member.js'
 
 // A command worker counts as started once it has stayed up this long (a bad command dies sooner).
 export const WORKER_SETTLE_MS = 100
@@ -74,6 +75,7 @@ type MasterEvent =
   | { type: 'pause-check' }
   | { type: 'state-files' }
   | { type: 'observation'; observation: Observation }
+  | { type: 'fleet'; news: FleetNews }
 
 // One place in the formation: it keeps its restart count and backoff across the processes that fill it.
 export interface Slot {
@@ -135,6 +137,8 @@ export class Master {
   // Sizes the automatic groups (images=0..8) from the observer's samples of their queues.
   private readonly autoscaler: Autoscaler
   private observer?: Observer
+  // Membership of a fleet (pool.yml fleet:): its groups run at this master's share of the fleet formation.
+  private readonly fleet?: FleetMember
 
   constructor(
     private readonly paths: StatePaths,
@@ -146,6 +150,13 @@ export class Master {
     this.argv = workerArgv(pool)
     this.autoscaler = new Autoscaler((line) => this.say(line))
     this.autoscaler.configure(pool)
+    if (pool.fleet)
+      this.fleet = new FleetMember(
+        pool.fleet,
+        pool,
+        (news) => this.push({ type: 'fleet', news }),
+        (line) => this.say(line),
+      )
   }
 
   say(text: string): void {
@@ -183,6 +194,7 @@ export class Master {
         new Promise((resolve) => setTimeout(resolve, CLEANUP_WAIT_MS)),
       ])
     }
+    await this.fleet?.stop()
     clearInterval(keepAlive)
     this.observer?.stop()
     this.stopPauseChecks()
@@ -217,7 +229,8 @@ export class Master {
     // as are the autoscaler's inputs of each sample (a sample that changes a count makes a pass itself).
     const jobNews =
       (event.type === 'message' && (event.message.type === 'busy' || event.message.type === 'idle')) ||
-      event.type === 'observation'
+      event.type === 'observation' ||
+      event.type === 'fleet'
     this.statusDue = jobNews && this.statusDue !== 'now' ? 'later' : 'now'
     if (!jobNews) this.passNeeded = true
     switch (event.type) {
@@ -233,6 +246,9 @@ export class Master {
         return this.restoreStateFiles()
       case 'observation':
         return this.handleObservation(event.observation)
+      case 'fleet':
+        if (this.fleet?.handle(event.news)) this.passNeeded = true
+        return
     }
   }
 
@@ -660,6 +676,7 @@ export class Master {
           ...(this.argv.ipc ? { job: slot.job, paused: slot.paused } : {}),
         })),
       ...(this.autoscaler.active ? { autoscale: this.autoscaler.report() } : {}),
+      ...(this.fleet ? { fleet: this.fleet.report() } : {}),
     }
   }
 
@@ -746,7 +763,8 @@ export class Master {
 
   // The counts reconcile works towards: pool.yml's, with automatic groups at the autoscaler's decision.
   private desiredFormation(): Formation {
-    return this.autoscaler.apply(this.pool.formation)
+    const local = this.autoscaler.apply(this.pool.formation)
+    return this.fleet ? this.fleet.apply(local, this.slots) : local
   }
 
   private runningCounts(): Record<string, number> {

@@ -29,6 +29,14 @@ export interface PoolConfig {
   // Automatic groups (`images=0..8`): their bounds; formation holds their minimum.
   bounds: Bounds
   autoscale: AutoscaleConfig
+  // Membership in a fleet sharing one formation through the pool's Redis (`rpd start --fleet`).
+  fleet?: FleetConfig
+}
+
+export interface FleetConfig {
+  name: string
+  hostId: string
+  weight: number
 }
 
 // How automatic groups are sized (`rpd autoscale`): pool-wide knobs, and per group where set.
@@ -113,7 +121,23 @@ export function parsePool(text: string, file: string): PoolConfig {
     stopSignal: stopSignal ? parseSignal(stopSignal) : DEFAULT_STOP_SIGNAL,
     app: optionalString(record, 'app', file) ?? base.app,
     restartEpochs: epochs,
+    ...(record.fleet === undefined || record.fleet === null
+      ? {}
+      : { fleet: parseFleet(record.fleet, `${file}: fleet`) }),
   }
+}
+
+function parseFleet(value: unknown, where: string): FleetConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw usageError(`${where} must be a mapping with name, hostId and weight`)
+  const record = value as Record<string, unknown>
+  const name = optionalString(record, 'name', where)
+  const hostId = optionalString(record, 'hostId', where)
+  if (!name || !hostId) throw usageError(`${where} needs a name and a hostId`)
+  const weight = record.weight ?? 1
+  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0)
+    throw usageError(`${where}.weight must be a number >= 0`)
+  return { name, hostId, weight }
 }
 
 function parseKnobs(value: unknown, where: string): AutoscaleKnobs {
@@ -174,6 +198,7 @@ export function formatPool(pool: PoolConfig): string {
     cwd: pool.cwd,
     restartEpochs: pool.restartEpochs,
     autoscale: Object.keys(pool.autoscale).length ? pool.autoscale : undefined,
+    fleet: pool.fleet,
   }
   for (const key of Object.keys(doc)) if (doc[key] === undefined) delete doc[key]
   return YAML.stringify(doc)

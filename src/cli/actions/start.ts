@@ -1,5 +1,5 @@
 import { formatStatus, readFullStatus } from '../../client/pool-status.js'
-import { startPool } from '../../client/start-pool.js'
+import { type StartOptions, startPool } from '../../client/start-pool.js'
 import { type Action, flagNumber, flagString } from './action.js'
 
 const start: Action = async ({ dir, argv, flags, print }) => {
@@ -14,6 +14,7 @@ const start: Action = async ({ dir, argv, flags, print }) => {
       namespace: flagString(flags, 'namespace'),
       stopSignal: flagString(flags, 'stop-signal'),
       app: flagString(flags, 'app'),
+      fleet: fleetOption(flags),
       wait,
       timeoutMs: flagNumber(flags, 'timeout') * 1000,
     },
@@ -27,4 +28,15 @@ const start: Action = async ({ dir, argv, flags, print }) => {
   formatStatus(await readFullStatus(dir)).forEach(print)
   return undefined
 }
+function fleetOption(flags: Record<string, unknown>): StartOptions['fleet'] {
+  const name = flagString(flags, 'fleet')
+  if (!name) return undefined
+  const weight = flagString(flags, 'weight')
+  return {
+    name,
+    hostId: flagString(flags, 'host-id'),
+    weight: weight === undefined ? undefined : Number(weight),
+  }
+}
+
 export default start
