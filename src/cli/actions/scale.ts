@@ -1,7 +1,20 @@
 import { describeFormation, scalePool } from '../../client/apply-pool.js'
-import { type Action, flagNumber } from './action.js'
+import { parseChanges } from '../../state/formation.js'
+import { type Action, flagNumber, flagString } from './action.js'
 
 const scale: Action = async ({ dir, argv, flags, print }) => {
+  const fleet = flagString(flags, 'fleet')
+  if (fleet) {
+    const { describeFleetFormation, scaleFleet } = await import('../../client/fleet-client.js')
+    const formation = await scaleFleet({ fleet, redis: fleetRedis(flags) }, argv)
+    print(`fleet ${fleet} generation ${formation.generation}: ${describeFleetFormation(formation.groups)}`)
+    return undefined
+  }
+  const { refuseFleetGroups } = await import('../../client/fleet-client.js')
+  refuseFleetGroups(
+    dir,
+    parseChanges(argv).map((change) => change.group),
+  )
   const outcome = await scalePool(
     dir,
     argv,
@@ -21,4 +34,8 @@ const scale: Action = async ({ dir, argv, flags, print }) => {
     )
   return undefined
 }
+export function fleetRedis(flags: Record<string, unknown>): string {
+  return flagString(flags, 'redis') ?? (process.env.REDIS_URL || 'redis://127.0.0.1:6379')
+}
+
 export default scale
