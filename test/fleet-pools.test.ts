@@ -209,4 +209,49 @@ describe('a fleet of masters sharing one formation through Redis', () => {
     expect(samples.length).toBeGreaterThan(50)
     expect(Math.max(...samples)).toBeLessThanOrEqual(BOUND)
   }, 120_000)
+
+  it('an automatic group is decided once, by the lease holder, and local scale of a fleet group is refused', async () => {
+    const dirs = { m1: newStateDir(), m2: newStateDir() }
+    await startMember(dirs.m1, 'm1', server.url)
+    await startMember(dirs.m2, 'm2', server.url)
+    const scaled = await rpd(['scale', '--fleet', FLEET, '--redis', server.url, 'mail=0..6'])
+    expect(scaled.exitCode, scaled.stderr).toBe(0)
+    const holder = await waitFor(
+      async () => (await redis.get(`rpd:fleet:${FLEET}:lease`))?.split(':')[1],
+      'a lease holder',
+    )
+    const other = holder === 'm1' ? 'm2' : 'm1'
+    const pipeline = redis.pipeline().sadd('resque:queues', 'mail')
+    for (let i = 0; i < 200; i++)
+      pipeline.rpush('resque:queue:mail', JSON.stringify({ class: 'Nap', args: [50, `mail-${i}`] }))
+    await pipeline.exec()
+    const mail = (dir: string) =>
+      readStatus(dir)?.workers.filter((w) => w.queues === 'mail' && w.state === 'running').length ?? 0
+    await waitFor(() => mail(dirs.m1) > 0 && mail(dirs.m2) > 0, 'both members to run mail workers')
+    const log = (id: keyof typeof dirs) => fs.readFileSync(path.join(dirs[id], 'master.log'), 'utf8')
+    expect(log(holder as keyof typeof dirs)).toMatch(
+      new RegExp(`autoscale \\(fleet, decided by ${holder}\\): mail 0 -> \\d+ \\(`),
+    )
+    await waitFor(
+      () => new RegExp(`autoscale \\(fleet, decided by ${holder}\\): mail`).test(log(other)),
+      'the other member to name the holder',
+    )
+    expect(log(other)).not.toMatch(new RegExp(`decided by ${other}`))
+    const decisions = await redis.hgetall(`rpd:fleet:${FLEET}:decisions`)
+    expect(JSON.parse(decisions.mail!)).toMatchObject({ holder })
+
+    const refused = await rpd(['scale', 'mail=3', '--state-dir', dirs[other as keyof typeof dirs]])
+    expect(refused.exitCode).toBe(2)
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1)
+    expect(refused.stderr).toContain(`rpd scale --fleet ${FLEET}`)
+    // A group the fleet formation does not name is this member's own.
+    const local = await rpd(['scale', 'notes=1', '--state-dir', dirs.m1])
+    expect(local.exitCode, local.stderr).toBe(0)
+    await waitFor(
+      () => readStatus(dirs.m1)?.workers.some((w) => w.queues === 'notes' && w.state === 'running'),
+      'the local group to run on m1',
+    )
+    expect(readStatus(dirs.m2)?.workers.some((w) => w.queues === 'notes')).toBe(false)
+    await waitFor(async () => (await redis.llen('test:done')) >= 200, 'the mail jobs to finish', 30_000)
+  }, 60_000)
 })
