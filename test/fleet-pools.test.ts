@@ -4,6 +4,9 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
+import { defaultHostId } from '../src/client/start-pool.js'
+import { parseFleetChanges } from '../src/client/fleet-client.js'
+import { formatPool, parsePool } from '../src/state/pool-file.js'
 import { alive, cleanupStates, fixture, newStateDir, rpd, waitFor } from './helpers/cli.js'
 import { type RedisServer, freePort, usePrivateRedis } from './helpers/redis.js'
 
@@ -112,6 +115,36 @@ async function enqueueNaps(count: number, ms: number) {
     pipeline.rpush(`resque:queue:${GROUP}`, JSON.stringify({ class: 'Nap', args: [ms, `job-${i}`] }))
   await pipeline.exec()
 }
+
+describe('fleet settings', () => {
+  it('gives two state directories on one host different member ids, stable for each', () => {
+    const a = defaultHostId('/srv/a/.rpd', 'web-3')
+    expect(a).toMatch(/^web-3-[0-9a-f]{6}$/)
+    expect(defaultHostId('/srv/a/.rpd', 'web-3')).toBe(a)
+    expect(defaultHostId('/srv/b/.rpd', 'web-3')).not.toBe(a)
+    expect(defaultHostId('/srv/a/.rpd', 'my host (1)')).toMatch(/^my-host--1--[0-9a-f]{6}$/)
+  })
+
+  it('reads fleet changes: counts, ranges, 0 drops the group, bad input refused', () => {
+    expect(parseFleetChanges(['images=12', 'mail=0..20'])).toEqual({ images: '12', mail: '0..20' })
+    expect(parseFleetChanges(['images=12:mail=0'])).toEqual({ images: '12', mail: null })
+    expect(parseFleetChanges(['a,b=3'])).toEqual({ 'a,b': '3' })
+    for (const bad of [[], ['images'], ['=3'], ['images=+2'], ['images=5..2'], ['images=x']])
+      expect(() => parseFleetChanges(bad), JSON.stringify(bad)).toThrow(/fleet|change|spec|range/)
+  })
+
+  it('keeps fleet: {name, hostId, weight} in pool.yml', () => {
+    const pool = parsePool(
+      'formation: {notes: 1}\njobs: /j.mjs\nfleet: {name: batch, hostId: web-3, weight: 2}\n',
+      'pool.yml',
+    )
+    expect(pool.fleet).toEqual({ name: 'batch', hostId: 'web-3', weight: 2 })
+    expect(parsePool(formatPool(pool), 'pool.yml').fleet).toEqual(pool.fleet)
+    expect(parsePool('formation: {notes: 1}\n', 'pool.yml').fleet).toBeUndefined()
+    expect(() => parsePool('fleet: {name: batch}\n', 'pool.yml')).toThrow(/hostId/)
+    expect(() => parsePool('fleet: {name: b, hostId: h, weight: -1}\n', 'pool.yml')).toThrow(/weight/)
+  })
+})
 
 describe('a fleet of masters sharing one formation through Redis', () => {
   it('splits 7 workers 3/2/2, survives a SIGKILL, a rejoin and a member cut off from Redis, and runs each job once', async () => {

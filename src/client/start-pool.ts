@@ -111,7 +111,8 @@ function chooseFleet(fleet: NonNullable<StartOptions['fleet']>, dir: string): Fl
   if (!/^[A-Za-z0-9_.:@-]+$/.test(hostId))
     throw usageError(`bad --host-id ${JSON.stringify(hostId)}; use letters, digits and . _ : @ -`)
   const weight = fleet.weight ?? 1
-  if (!Number.isFinite(weight) || weight < 0) throw usageError(`bad --weight ${weight}; use a number >= 0`)
+  if (!Number.isFinite(weight) || weight < 0)
+    throw usageError(`bad --weight ${JSON.stringify(String(fleet.weight))}; use a number >= 0 such as 2`)
   return { name: fleet.name, hostId, weight }
 }
 

@@ -92,7 +92,9 @@ export class FleetMember {
   ) {
     const prefix = `autoscale (fleet, decided by ${config.hostId})`
     this.autoscaler = new Autoscaler((line) => say(line.replace(/^autoscale( \(dry run\))?/, prefix)))
-    void this.connect()
+    this.connect().catch((error) =>
+      say(`fleet ${config.name}: cannot join: ${errorMessage(error)}; running the local groups only`),
+    )
   }
 
   private async connect(): Promise<void> {
