@@ -274,6 +274,10 @@ describe('a fleet of masters sharing one formation through Redis', () => {
       'the other member to name the holder',
     )
     expect(log(other)).not.toMatch(new RegExp(`decided by ${other}`))
+    const own = await rpd(['status', '--state-dir', dirs.m1])
+    expect(own.stdout).toMatch(
+      new RegExp(`fleet ${FLEET}: member m1 \\(weight 1\\) of 2, share mail=\\d+, lease ${holder}`),
+    )
     const decisions = await redis.hgetall(`rpd:fleet:${FLEET}:decisions`)
     expect(JSON.parse(decisions.mail!)).toMatchObject({ holder })
 

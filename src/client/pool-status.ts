@@ -16,6 +16,7 @@ import type { ResqueStats, ResqueStatsResult } from '../resque/read-stats.js'
 import { type StatePaths, inspectStateDir, statePaths } from '../state/state-dir.js'
 import {
   type AutoscaleReport,
+  type FleetReport,
   type StatusFile,
   type WorkerStatus,
   readStatusFile,
@@ -42,6 +43,7 @@ export interface PoolStatus {
   // Workers a dead master left behind, still alive (verified by pid and start time).
   leftovers: WorkerStatus[]
   autoscale?: Record<string, AutoscaleReport>
+  fleet?: FleetReport
 }
 
 // The status plus, for a pool of built-in workers, Resque's queue depths and totals read from Redis.
@@ -113,6 +115,7 @@ export function readPoolStatus(dir: string): PoolStatus {
     redisUrl: status.redis,
     namespace: status.namespace,
     ...(status.autoscale ? { autoscale: status.autoscale } : {}),
+    ...(status.fleet ? { fleet: status.fleet } : {}),
   }
 }
 
@@ -132,6 +135,8 @@ export interface StatusJson {
   redis?: ResqueStats | { error: string }
   // Per automatic group: bounds, desired count, the last decision, its reason and inputs.
   autoscale?: Record<string, AutoscaleReport>
+  // A fleet member's view of its fleet: members, the fleet's targets, its share, the lease holder.
+  fleet?: FleetReport
 }
 
 export interface WorkerJson {
@@ -174,6 +179,7 @@ export function statusJson(status: PoolStatus): StatusJson {
       ? { redis: 'stats' in status.resque ? status.resque.stats : { error: status.resque.error } }
       : {}),
     ...(status.autoscale ? { autoscale: status.autoscale } : {}),
+    ...(status.fleet ? { fleet: status.fleet } : {}),
   }
 }
 
@@ -274,8 +280,17 @@ export function formatStatus(status: PoolStatus): string[] {
     )
   }
   if (status.autoscale) lines.push(...formatAutoscale(status.autoscale))
+  if (status.fleet) lines.push(formatFleetLine(status.fleet))
   if (status.resque) lines.push(...formatResque(status))
   return lines
+}
+
+// One line for a fleet member: where it stands in the fleet; `rpd status --fleet` shows every member.
+function formatFleetLine(fleet: FleetReport): string {
+  const share = Object.entries(fleet.share)
+    .map(([group, count]) => `${group}=${count}`)
+    .join(' ')
+  return `fleet ${fleet.name}: member ${fleet.hostId} (weight ${fleet.weight}) of ${fleet.members.length}, share ${share || '-'}, lease ${fleet.holder ?? 'free'}${fleet.reachable ? '' : '; Redis unreachable, keeping the workers'}`
 }
 
 // Each automatic group: running/desired within its bounds, and the last decision with its reason.
