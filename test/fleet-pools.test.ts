@@ -205,6 +205,13 @@ describe('a fleet of masters sharing one formation through Redis', () => {
       await waitFor(() => split() === '3/2/2', `the split 3/2/2 after the rejoin (now ${split()})`, 15_000)
 
       // m3 loses Redis: it keeps its 2 workers; after its heartbeat expires m1 and m2 run 4 and 3.
+      const m3Pids = () =>
+        (readStatus(dirs.m3)?.workers ?? [])
+          .filter((w) => w.queues === GROUP && w.state === 'running')
+          .map((w) => w.pid)
+          .sort()
+          .join(',')
+      const kept = m3Pids()
       await proxy.stop()
       await waitFor(
         () => running(dirs.m1) === 4 && running(dirs.m2) === 3,
@@ -212,7 +219,13 @@ describe('a fleet of masters sharing one formation through Redis', () => {
         12_000,
       )
       expect(running(dirs.m3)).toBe(2)
-      expect(readStatus(dirs.m3)?.fleet?.reachable).toBe(false)
+      // It notices by its own clock, 5 s after its last read of the fleet.
+      await waitFor(
+        () => readStatus(dirs.m3)?.fleet?.reachable === false,
+        'm3 to report Redis unreachable',
+        5_000,
+      )
+      expect(m3Pids()).toBe(kept)
       await proxy.start()
       // The others shrink back once m3's beat lands again; m3 says so once it has read the fleet.
       await waitFor(
@@ -220,6 +233,8 @@ describe('a fleet of masters sharing one formation through Redis', () => {
         `m3 back in: 3/2/2 (now ${split()})`,
         15_000,
       )
+      // Its share is 2 before, during and after: the same two workers all along.
+      expect(m3Pids()).toBe(kept)
 
       const fleet = await rpd(['status', '--fleet', FLEET, '--redis', server.url, '--json'])
       expect(fleet.exitCode, fleet.stderr).toBe(0)
