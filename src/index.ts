@@ -16,3 +16,10 @@ export type { LogLine } from './state/log-file.js'
 export { parseLogLine } from './state/log-file.js'
 export { type Formation, parseFormation, formatFormation } from './state/formation.js'
 export { RpdError, type RpdErrorCode, EXIT_FAILURE, EXIT_USAGE, EXIT_NOT_RUNNING } from './errors.js'
+export {
+  type FleetStatus,
+  type FleetMemberStatus,
+  type FleetTarget,
+  scaleFleet,
+  readFleetStatus,
+} from './client/fleet-client.js'

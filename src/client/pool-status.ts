@@ -16,6 +16,7 @@ import type { ResqueStats, ResqueStatsResult } from '../resque/read-stats.js'
 import { type StatePaths, inspectStateDir, statePaths } from '../state/state-dir.js'
 import {
   type AutoscaleReport,
+  type FleetReport,
   type StatusFile,
   type WorkerStatus,
   readStatusFile,
@@ -49,6 +50,7 @@ export interface PoolStatus {
   // Processes proved the pool's by their environment, outside every listed worker's process group: children
   // a dead worker left, daemons in new sessions, workers spawned as a master died.
   strays?: PoolProcess[]
+  fleet?: FleetReport
 }
 
 // The status plus, for a pool of built-in workers, Resque's queue depths and totals read from Redis.
@@ -141,6 +143,7 @@ export function readPoolStatus(dir: string): PoolStatus {
     ...(status.guards ? { guards: status.guards } : {}),
     ...(status.schedule ? { schedule: status.schedule } : {}),
     strays: findStrays(dir, status.pid, status.workers),
+    ...(status.fleet ? { fleet: status.fleet } : {}),
   }
 }
 
@@ -164,6 +167,8 @@ export interface StatusJson {
   autoscale?: Record<string, AutoscaleReport>
   guards?: StatusFile['guards']
   schedule?: StatusFile['schedule']
+  // A fleet member's view of its fleet: members, the fleet's targets, its share, the lease holder.
+  fleet?: FleetReport
 }
 
 export interface WorkerJson {
@@ -225,6 +230,7 @@ export function statusJson(status: PoolStatus): StatusJson {
     ...(status.autoscale ? { autoscale: status.autoscale } : {}),
     ...(status.guards ? { guards: status.guards } : {}),
     ...(status.schedule ? { schedule: status.schedule } : {}),
+    ...(status.fleet ? { fleet: status.fleet } : {}),
   }
 }
 

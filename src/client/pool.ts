@@ -35,6 +35,8 @@ export interface StartPoolOptions {
   metrics?: string
   // master.log as text lines (default) or one JSON object per line.
   logFormat?: string
+  // Join a fleet through the pool's Redis and run a share of its formation.
+  fleet?: { name: string; hostId?: string; weight?: number }
   // Wait until every worker has started (default), or return once the master is up.
   wait?: boolean
   // Seconds to wait for the workers (default 60).
@@ -163,6 +165,7 @@ export class Pool {
         guards: options.guards,
         metrics: options.metrics,
         logFormat: options.logFormat,
+        fleet: options.fleet,
         app: options.app,
         wait: options.wait,
         timeoutMs: toMs(options.timeout),

@@ -2,11 +2,15 @@ import { compileLimits } from '../autoscale/limits-config.js'
 import path from 'node:path'
 import { EXIT_FAILURE, RpdError, errorMessage, usageError } from '../errors.js'
 import { parseListen } from '../present/metrics-server.js'
+import { createHash } from 'node:crypto'
+import os from 'node:os'
+import { fleetKeys } from '../fleet/keys.js'
 import { type FormationSpec, formatRange, parseSpec } from '../state/formation.js'
 import { launchMaster } from './daemon.js'
 import { LogReader, follow, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
 import {
+  type FleetConfig,
   type GuardConfig,
   type PoolConfig,
   defaultPool,
@@ -44,6 +48,15 @@ export interface StartOptions {
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
   cwd?: string
+  // Join this fleet (through the pool's Redis) and run a share of its formation.
+  fleet?: { name: string; hostId?: string; weight?: number }
+}
+
+// Two masters on one machine need different ids: the host name plus a digest of the state directory.
+export function defaultHostId(dir: string, hostname: string = os.hostname()): string {
+  const digest = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 6)
+  const host = hostname.replace(/[^A-Za-z0-9_.:@-]/g, '-') || 'host'
+  return `${host}-${digest}`
 }
 
 // Formation from the arguments, else WORKERS, else the saved pool.yml, else resque-pool.yml.
@@ -52,6 +65,8 @@ function chooseFormation(options: StartOptions, saved: PoolConfig | undefined, p
   if (options.specs && options.specs.length) return parseSpec(options.specs)
   if (env.WORKERS) return parseSpec([env.WORKERS])
   if (saved) return { formation: saved.formation, bounds: saved.bounds }
+  // A fleet member takes its groups from the fleet formation; arguments only add local groups.
+  if (options.fleet) return { formation: {}, bounds: {} }
   const fromFile = readResquePoolConfig(options.cwd ?? process.cwd(), env)
   if (fromFile) {
     print(`formation from ${fromFile.file}`)
@@ -62,7 +77,12 @@ function chooseFormation(options: StartOptions, saved: PoolConfig | undefined, p
   )
 }
 
-function choosePool(options: StartOptions, saved: PoolConfig | undefined, print: Print): PoolConfig {
+function choosePool(
+  options: StartOptions,
+  saved: PoolConfig | undefined,
+  print: Print,
+  dir: string,
+): PoolConfig {
   const env = options.env ?? process.env
   const cwd = options.cwd ?? process.cwd()
   const base = saved ?? defaultPool(cwd)
@@ -92,7 +112,27 @@ function choosePool(options: StartOptions, saved: PoolConfig | undefined, print:
   if (pool.jobs && !pool.redis) pool.redis = 'redis://127.0.0.1:6379'
   requireRedisForRanges(pool)
   compileLimits(pool)
+  if (options.fleet) pool.fleet = chooseFleet(options.fleet, dir)
+  if (pool.fleet && !pool.redis)
+    throw usageError(
+      `fleet ${pool.fleet.name} lives in Redis: pass --redis redis://HOST:6379 or set REDIS_URL`,
+    )
   return pool
+}
+
+function chooseFleet(fleet: NonNullable<StartOptions['fleet']>, dir: string): FleetConfig {
+  const hostId = fleet.hostId ?? defaultHostId(dir)
+  try {
+    fleetKeys(fleet.name).member(hostId)
+  } catch (error) {
+    throw usageError(errorMessage(error))
+  }
+  if (!/^[A-Za-z0-9_.:@-]+$/.test(hostId))
+    throw usageError(`bad --host-id ${JSON.stringify(hostId)}; use letters, digits and . _ : @ -`)
+  const weight = fleet.weight ?? 1
+  if (!Number.isFinite(weight) || weight < 0)
+    throw usageError(`bad --weight ${JSON.stringify(String(fleet.weight))}; use a number >= 0 such as 2`)
+  return { name: fleet.name, hostId, weight }
 }
 
 // Automatic groups are sized from what Resque's Redis says: a pool that knows no Redis cannot have them.
@@ -162,7 +202,7 @@ export async function startPool(dir: string, options: StartOptions, print: Print
   const since = Date.now()
   const launched = await withPoolLock(paths, async () => {
     const saved = readPool(paths)
-    const pool = choosePool(options, saved, print)
+    const pool = choosePool(options, saved, print, paths.dir)
     // Built-in workers need their jobs module and Redis: fail here with one clear line, not in a respawn loop.
     if (pool.jobs) await (await import('../resque/preflight.js')).checkBuiltinPool(pool)
     const lookup = findMaster(paths)

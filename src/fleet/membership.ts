@@ -17,7 +17,12 @@ export interface MemberRecord {
   beatAt: number
   // Workers this member runs per group, so others grow only into room it has left.
   running: Record<string, number>
+  // Busy workers per group and their Resque ids, so the lease holder can size automatic groups fleet-wide.
+  busy?: Record<string, number>
+  workers?: Record<string, string[]>
 }
+
+export type MemberDetail = Pick<MemberRecord, 'busy' | 'workers'>
 
 // Returns the live members and drops, in the same atomic step, set entries whose member key expired.
 const LIST_MEMBERS_LUA = `
@@ -75,6 +80,8 @@ function parseMember(id: string, value: string): MemberRecord | undefined {
       startedAt: Number(parsed.startedAt ?? 0),
       beatAt: parsed.beatAt,
       running: parsed.running && typeof parsed.running === 'object' ? parsed.running : {},
+      ...(parsed.busy && typeof parsed.busy === 'object' ? { busy: parsed.busy } : {}),
+      ...(parsed.workers && typeof parsed.workers === 'object' ? { workers: parsed.workers } : {}),
     }
   } catch {
     return undefined
@@ -122,7 +129,7 @@ export interface FleetMembership {
   // False once no beat has reached Redis for the expiry: the others no longer count this member.
   reachable: () => boolean
   // What this member runs now, sent with the next beat.
-  setRunning: (running: Record<string, number>) => void
+  setRunning: (running: Record<string, number>, detail?: MemberDetail) => void
   refresh: () => Promise<MemberRecord[]>
   leave: () => Promise<void>
 }
@@ -141,6 +148,7 @@ export async function joinFleet(redis: Redis, fleet: string, options: JoinOption
   const pollIntervalMs = options.pollIntervalMs ?? POLL_INTERVAL_MS
   const startedAt = now()
   let running: Record<string, number> = {}
+  let detail: MemberDetail = {}
   let lastBeatOkAt = Number.NEGATIVE_INFINITY
   let beating = false
   let listing: Promise<MemberRecord[]> | undefined
@@ -162,6 +170,7 @@ export async function joinFleet(redis: Redis, fleet: string, options: JoinOption
         startedAt,
         beatAt: now(),
         running,
+        ...detail,
       }
       await writeHeartbeat(redis, fleet, record, expiryMs)
       // Completion time, not send time: a beat queued through an outage leaves only when Redis is back.
@@ -219,8 +228,9 @@ export async function joinFleet(redis: Redis, fleet: string, options: JoinOption
     id: options.id,
     members: () => known,
     reachable: () => now() - lastBeatOkAt < expiryMs,
-    setRunning: (next) => {
+    setRunning: (next, nextDetail) => {
       running = { ...next }
+      detail = { ...nextDetail }
     },
     refresh,
     leave: async () => {

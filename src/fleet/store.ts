@@ -30,8 +30,8 @@ export function parseFleetSpec(spec: string): ParsedSpec {
 }
 
 function checkGroupName(group: string): void {
-  if (!/^[A-Za-z0-9_.:-]+$/.test(group))
-    throw new RangeError(`bad group name ${JSON.stringify(group)}; use letters, digits and . _ : -`)
+  if (!/^[A-Za-z0-9_.:,*-]+$/.test(group))
+    throw new RangeError(`bad group name ${JSON.stringify(group)}; use letters, digits and . _ : - , *`)
 }
 
 // ARGV: expected generation ('' for any), then group/value pairs where '' deletes the group.

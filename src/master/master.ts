@@ -39,6 +39,7 @@ import { formatWindow } from '../autoscale/schedule.js'
 import { type GroupView, Governor } from './governor.js'
 import { type HostObservation, HostObserver } from './host-observer.js'
 import { autoscaleKnobs } from '../state/pool-file.js'
+import { FleetMember, type FleetNews } from './fleet-member.js'
 
 // A command worker counts as started once it has stayed up this long (a bad command dies sooner).
 export const WORKER_SETTLE_MS = 100
@@ -85,6 +86,7 @@ type MasterEvent =
   | { type: 'state-files' }
   | { type: 'observation'; observation: Observation }
   | { type: 'host'; observation: HostObservation }
+  | { type: 'fleet'; news: FleetNews }
 
 // One place in the formation: it keeps its restart count and backoff across the processes that fill it.
 export interface Slot {
@@ -153,6 +155,8 @@ export class Master {
   // The formation in force: pool.yml's, with the active schedule windows' entries in place.
   private spec: FormationSpec & { active: number[]; nextChangeAt: number | null }
   readonly metrics = new MasterMetrics()
+  // Membership of a fleet (pool.yml fleet:): its groups run at this master's share of the fleet formation.
+  private readonly fleet?: FleetMember
 
   constructor(
     private readonly paths: StatePaths,
@@ -168,6 +172,13 @@ export class Master {
     this.governor.configure(this.limits)
     this.spec = scheduledSpec(pool, this.limits, clockNow())
     this.autoscaler.configure({ ...pool, ...this.spec })
+    if (pool.fleet)
+      this.fleet = new FleetMember(
+        pool.fleet,
+        pool,
+        (news) => this.push({ type: 'fleet', news }),
+        (line) => this.say(line),
+      )
   }
 
   say(text: string): void {
@@ -210,6 +221,7 @@ export class Master {
         new Promise((resolve) => setTimeout(resolve, CLEANUP_WAIT_MS)),
       ])
     }
+    await this.fleet?.stop()
     clearInterval(keepAlive)
     this.observer?.stop()
     this.hostObserver?.stop()
@@ -247,7 +259,8 @@ export class Master {
     const jobNews =
       (event.type === 'message' && (event.message.type === 'busy' || event.message.type === 'idle')) ||
       event.type === 'observation' ||
-      event.type === 'host'
+      event.type === 'host' ||
+      event.type === 'fleet'
     this.statusDue = jobNews && this.statusDue !== 'now' ? 'later' : 'now'
     if (!jobNews) this.passNeeded = true
     switch (event.type) {
@@ -265,6 +278,9 @@ export class Master {
         return this.handleHost(event.observation)
       case 'tick':
         return this.followSchedule()
+      case 'fleet':
+        if (this.fleet?.handle(event.news)) this.passNeeded = true
+        return
     }
   }
 
@@ -711,6 +727,7 @@ export class Master {
           }
         : {}),
       counters: this.metrics.counters(),
+      ...(this.fleet ? { fleet: this.fleet.report() } : {}),
     }
   }
 
@@ -799,7 +816,8 @@ export class Master {
   // the autoscaler's decision, then held within the guards and the budget.
   private desiredFormation(): Formation {
     const wanted = this.autoscaler.apply(this.spec.formation)
-    return this.governor.active ? this.governor.shape(wanted, this.groupViews()) : wanted
+    const shaped = this.governor.active ? this.governor.shape(wanted, this.groupViews()) : wanted
+    return this.fleet ? this.fleet.apply(shaped, this.slots) : shaped
   }
 
   private groupViews(): GroupView[] {

@@ -1,4 +1,4 @@
-import type { AutoscaleReport } from '../state/status-file.js'
+import type { AutoscaleReport, FleetReport } from '../state/status-file.js'
 import type { PoolStatus, ProcessNode, StatusJson } from '../client/pool-status.js'
 import { DEFAULT_NAMESPACE } from '../resque/keys.js'
 import { redactUrl } from '../resque/redis-url.js'
@@ -80,6 +80,7 @@ function formatPoolState(status: PoolStatus, now: number): string[] {
       `  ${worker.queues}: waiting to respawn in ${(next / 1000).toFixed(1)} s (last exit: ${describeExit(worker.lastExit)}, restarts ${worker.restarts})`,
     )
   }
+  if (status.fleet) lines.push(formatFleetLine(status.fleet))
   if (status.autoscale) lines.push(...formatAutoscale(status.autoscale))
   if (status.resque) lines.push(...formatResque(status))
   return lines
@@ -128,4 +129,12 @@ function formatStrays(status: PoolStatus): string[] {
     `  ${status.strays.length} processes of this pool run outside its workers: ${list}`,
     '  rpd stop (and the next rpd start) ends them',
   ]
+}
+
+// One line for a fleet member: where it stands in the fleet; `rpd status --fleet` shows every member.
+function formatFleetLine(fleet: FleetReport): string {
+  const share = Object.entries(fleet.share)
+    .map(([group, count]) => `${group}=${count}`)
+    .join(' ')
+  return `fleet ${fleet.name}: member ${fleet.hostId} (weight ${fleet.weight}) of ${fleet.members.length}, share ${share || '-'}, lease ${fleet.holder ?? 'free'}${fleet.reachable ? '' : '; Redis unreachable, keeping the workers'}`
 }

@@ -39,6 +39,14 @@ export interface PoolConfig {
   metrics?: string
   // How master.log is written: one text line per entry, or one JSON object per line.
   logFormat?: LogFormat
+  // Membership in a fleet sharing one formation through the pool's Redis (`rpd start --fleet`).
+  fleet?: FleetConfig
+}
+
+export interface FleetConfig {
+  name: string
+  hostId: string
+  weight: number
 }
 
 export interface GuardConfig {
@@ -147,6 +155,9 @@ export function parsePool(text: string, file: string): PoolConfig {
     restartEpochs: epochs,
     metrics: optionalString(record, 'metrics', file),
     logFormat: parseLogFormat(record.logFormat, file),
+    ...(record.fleet === undefined || record.fleet === null
+      ? {}
+      : { fleet: parseFleet(record.fleet, `${file}: fleet`) }),
   }
 }
 
@@ -154,6 +165,19 @@ export function parseLogFormat(value: unknown, where: string): LogFormat | undef
   if (value === undefined || value === null) return undefined
   if (value !== 'text' && value !== 'json') throw usageError(`${where}: logFormat must be text or json`)
   return value
+}
+
+function parseFleet(value: unknown, where: string): FleetConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw usageError(`${where} must be a mapping with name, hostId and weight`)
+  const record = value as Record<string, unknown>
+  const name = optionalString(record, 'name', where)
+  const hostId = optionalString(record, 'hostId', where)
+  if (!name || !hostId) throw usageError(`${where} needs a name and a hostId`)
+  const weight = record.weight ?? 1
+  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0)
+    throw usageError(`${where}.weight must be a number >= 0`)
+  return { name, hostId, weight }
 }
 
 function parseKnobs(value: unknown, where: string): AutoscaleKnobs {
@@ -251,6 +275,7 @@ export function formatPool(pool: PoolConfig): string {
     timezone: pool.timezone,
     metrics: pool.metrics,
     logFormat: pool.logFormat,
+    fleet: pool.fleet,
   }
   for (const key of Object.keys(doc)) if (doc[key] === undefined) delete doc[key]
   return YAML.stringify(doc)

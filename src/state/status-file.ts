@@ -62,6 +62,26 @@ export interface StatusFile {
   // Time-of-day windows: which are active and when the formation changes next.
   schedule?: { timezone: string; windows: string[]; active: number[]; nextChangeAt: string | null }
   counters?: MasterCounters
+  // A fleet member's view of its fleet: who is in it, the fleet's targets and this member's share.
+  fleet?: FleetReport
+}
+
+export interface FleetReport {
+  name: string
+  hostId: string
+  weight: number
+  // False while this member cannot reach the fleet's Redis: it keeps its workers and decides nothing.
+  reachable: boolean
+  // The fleet formation as written (`12`, `0..20`) and the counts in force for it.
+  groups: Record<string, string>
+  targets: Record<string, number>
+  // This member's share per group, and the count it runs towards now (lower while others shrink).
+  share: Record<string, number>
+  counts: Record<string, number>
+  // Who holds the autoscaling lease (decides the ranges) and, per range group, who decided its count.
+  holder: string | null
+  decidedBy: Record<string, string>
+  members: { id: string; host: string; pid: number; weight: number; beatAgeMs: number }[]
 }
 
 export interface AutoscaleReport {

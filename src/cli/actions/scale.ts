@@ -1,8 +1,26 @@
 import { Pool } from '../../client/pool.js'
 import { formatScaled } from '../../present/outcomes.js'
-import { type Action, flagNumber } from './action.js'
+import { parseChanges } from '../../state/formation.js'
+import { type Action, flagNumber, flagString } from './action.js'
+
+// The fleet's Redis: --redis, else REDIS_URL, else the local default.
+export function fleetRedis(flags: Record<string, unknown>): string {
+  return flagString(flags, 'redis') ?? (process.env.REDIS_URL || 'redis://127.0.0.1:6379')
+}
 
 const scale: Action = async ({ dir, argv, flags, print }) => {
+  const fleet = flagString(flags, 'fleet')
+  if (fleet) {
+    const { describeFleetFormation, scaleFleet } = await import('../../client/fleet-client.js')
+    const formation = await scaleFleet({ fleet, redis: fleetRedis(flags) }, argv)
+    print(`fleet ${fleet} generation ${formation.generation}: ${describeFleetFormation(formation.groups)}`)
+    return undefined
+  }
+  const { refuseFleetGroups } = await import('../../client/fleet-client.js')
+  refuseFleetGroups(
+    dir,
+    parseChanges(argv).map((change) => change.group),
+  )
   const result = await new Pool({ stateDir: dir, onLine: print }).scale(argv, {
     wait: !flags['no-wait'],
     timeout: flagNumber(flags, 'timeout'),

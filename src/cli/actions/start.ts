@@ -3,6 +3,7 @@ import { readStatusWithTree } from '../../client/pool-status.js'
 import { formatStarted } from '../../present/outcomes.js'
 import { formatStatus } from '../../present/status-text.js'
 import { guardsFromFlags } from '../limit-options.js'
+import type { StartOptions } from '../../client/start-pool.js'
 import { type Action, flagNumber, flagString } from './action.js'
 
 const start: Action = async ({ dir, argv, flags, print }) => {
@@ -18,10 +19,22 @@ const start: Action = async ({ dir, argv, flags, print }) => {
     guards: guardsFromFlags(flags),
     metrics: flagString(flags, 'metrics'),
     logFormat: flagString(flags, 'log-format'),
+    fleet: fleetOption(flags),
     wait,
     timeout: flagNumber(flags, 'timeout'),
   })
   formatStarted(started, wait ? formatStatus(await readStatusWithTree(dir)) : undefined).forEach(print)
   return undefined
 }
+function fleetOption(flags: Record<string, unknown>): StartOptions['fleet'] {
+  const name = flagString(flags, 'fleet')
+  if (!name) return undefined
+  const weight = flagString(flags, 'weight')
+  return {
+    name,
+    hostId: flagString(flags, 'host-id'),
+    weight: weight === undefined ? undefined : Number(weight),
+  }
+}
+
 export default start

@@ -11,8 +11,18 @@ export default class Scale extends BaseCommand {
     '<%= config.bin %> scale bar=4 foo=0',
     '<%= config.bin %> scale foo=+2',
     '<%= config.bin %> scale foo=1:bar=4',
+    "<%= config.bin %> scale --fleet batch --redis redis://r:6379 images=12 'mail=0..20'",
   ]
   static flags = {
+    fleet: Flags.string({
+      helpValue: 'NAME',
+      description:
+        "change this fleet's formation in its Redis (GROUP=COUNT, GROUP=MIN..MAX, GROUP=0 drops it); no local pool needed",
+    }),
+    redis: Flags.string({
+      helpValue: 'URL',
+      description: "the fleet's Redis, with --fleet [default: $REDIS_URL, else redis://127.0.0.1:6379]",
+    }),
     'no-wait': Flags.boolean({ description: 'return once the master has been told' }),
     timeout: Flags.integer({
       helpValue: 'SECONDS',

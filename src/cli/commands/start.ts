@@ -13,6 +13,7 @@ export default class Start extends BaseCommand {
     'WORKERS=foo=1:baz,quux=5 <%= config.bin %> start',
     '<%= config.bin %> start foo=2 --jobs ./jobs.js --redis redis://127.0.0.1:6379',
     '<%= config.bin %> start foo=2 --metrics 9464 --log-format json',
+    '<%= config.bin %> start --fleet batch --redis redis://r:6379 --weight 2 --jobs ./jobs.js',
   ]
 
   static flags = {
@@ -51,6 +52,18 @@ export default class Start extends BaseCommand {
       helpValue: 'FORMAT',
       options: ['text', 'json'],
       description: 'master.log as text lines or one JSON object per line [default: text]',
+    }),
+    fleet: Flags.string({
+      helpValue: 'NAME',
+      description: 'join this fleet through --redis and run a share of its formation (see docs/fleet.md)',
+    }),
+    'host-id': Flags.string({
+      helpValue: 'ID',
+      description: 'this member in the fleet [default: the host name plus a digest of the state directory]',
+    }),
+    weight: Flags.string({
+      helpValue: 'N',
+      description: "this member's part of the fleet, relative to the others' [default: 1]",
     }),
     'no-wait': Flags.boolean({
       description: 'return once the master is up, without waiting for the workers',
