@@ -15,6 +15,8 @@ export interface PublicConfig {
   stopSignal: string
   app: string
   cwd: string
+  configFile?: string
+  environment?: string
 }
 
 export function publicConfig(pool: PoolConfig): PublicConfig {
@@ -28,6 +30,8 @@ export function publicConfig(pool: PoolConfig): PublicConfig {
     stopSignal: pool.stopSignal,
     app: pool.app,
     cwd: pool.cwd,
+    configFile: pool.configFile,
+    environment: pool.environment,
   }
   for (const key of Object.keys(config) as (keyof PublicConfig)[])
     if (config[key] === undefined) delete config[key]

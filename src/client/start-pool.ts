@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { EXIT_FAILURE, RpdError, usageError } from '../errors.js'
-import { type FormationSpec, formatRange, parseSpec } from '../state/formation.js'
+import { type FormationSpec, formatFormation, formatRange, parseSpec, sameSpec } from '../state/formation.js'
 import { launchMaster } from './daemon.js'
 import { LogReader, follow, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
@@ -9,7 +9,7 @@ import { withPoolLock } from '../state/pool-lock.js'
 import { findLeftovers } from './pool-status.js'
 import { type Print, formationApplied, waitForMaster } from './pool-wait.js'
 import { type ProcessIdentity, isAlive, identityOf } from '../proc/process-identity.js'
-import { readResquePoolConfig } from '../state/resque-pool-config.js'
+import { environmentFor, readResquePoolConfig, readResquePoolFile } from '../state/resque-pool-config.js'
 import { parseSignal } from '../proc/signals.js'
 import { ensureStateDir, type StatePaths } from '../state/state-dir.js'
 import { readStatusFile } from '../state/status-file.js'
@@ -26,33 +26,60 @@ export interface StartOptions {
   namespace?: string
   stopSignal?: string
   app?: string
+  // resque-pool's -c/--config: the resque-pool.yml to read.
+  config?: string
+  // resque-pool's -E/--environment.
+  environment?: string
   wait?: boolean
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
   cwd?: string
 }
 
-// Formation from the arguments, else WORKERS, else the saved pool.yml, else resque-pool.yml.
-function chooseFormation(options: StartOptions, saved: PoolConfig | undefined, print: Print): FormationSpec {
-  const env = options.env ?? process.env
-  if (options.specs && options.specs.length) return parseSpec(options.specs)
-  if (env.WORKERS) return parseSpec([env.WORKERS])
-  if (saved) return { formation: saved.formation, bounds: saved.bounds }
-  const fromFile = readResquePoolConfig(options.cwd ?? process.cwd(), env)
-  if (fromFile) {
-    print(`formation from ${fromFile.file}`)
-    return { formation: fromFile.formation, bounds: {} }
+// Formation from the arguments, else WORKERS, else -c/--config or RESQUE_POOL_CONFIG, else the saved pool.yml
+// (re-read from its resque-pool.yml when it came from one), else resque-pool.yml. Says which it used.
+function chooseFormation(
+  options: StartOptions,
+  saved: PoolConfig | undefined,
+  env: NodeJS.ProcessEnv,
+  print: Print,
+): { spec: FormationSpec; configFile?: string } {
+  const cwd = options.cwd ?? process.cwd()
+  const from = (source: string, spec: FormationSpec, configFile?: string) => {
+    print(`formation from ${source}: ${formatFormation(spec.formation, spec.bounds) || '(no workers)'}`)
+    return { spec, configFile }
   }
+  if (options.specs && options.specs.length) return from('the arguments', parseSpec(options.specs))
+  if (env.WORKERS) return from('WORKERS', parseSpec([env.WORKERS]))
+  if (options.config !== undefined || env.RESQUE_POOL_CONFIG) {
+    const file = readResquePoolConfig(cwd, env, options.config)!
+    return from(file.file, { formation: file.formation, bounds: {} }, file.file)
+  }
+  if (saved?.configFile) {
+    const file = readResquePoolFile(saved.configFile, cwd, env)
+    return from(file.file, { formation: file.formation, bounds: {} }, file.file)
+  }
+  const fromFile = readResquePoolConfig(cwd, env)
+  if (saved) {
+    const spec = { formation: saved.formation, bounds: saved.bounds }
+    if (fromFile && !sameSpec(spec, { formation: fromFile.formation, bounds: {} }))
+      print(
+        `${fromFile.file} (${formatFormation(fromFile.formation) || 'no workers'}) differs from the saved pool.yml: using the saved one; rpd start -c ${path.relative(cwd, fromFile.file)} uses the file`,
+      )
+    return from('the saved pool.yml', spec)
+  }
+  if (fromFile) return from(fromFile.file, { formation: fromFile.formation, bounds: {} }, fromFile.file)
   throw usageError(
-    'no workers given: pass QUEUE=COUNT arguments (e.g. rpd start foo=2 bar=1) or set WORKERS=foo=2:bar=1',
+    'no workers given: pass QUEUE=COUNT arguments (e.g. rpd start foo=2 bar=1), set WORKERS=foo=2:bar=1, or write resque-pool.yml',
   )
 }
 
 function choosePool(options: StartOptions, saved: PoolConfig | undefined, print: Print): PoolConfig {
-  const env = options.env ?? process.env
   const cwd = options.cwd ?? process.cwd()
   const base = saved ?? defaultPool(cwd)
-  const spec = chooseFormation(options, saved, print)
+  const environment = options.environment ?? base.environment
+  const env = environmentFor(options.env ?? process.env, environment)
+  const { spec, configFile } = chooseFormation(options, saved, env, print)
   const jobs = options.jobs ? path.resolve(cwd, options.jobs) : undefined
   const command = jobs
     ? undefined
@@ -67,6 +94,8 @@ function choosePool(options: StartOptions, saved: PoolConfig | undefined, print:
     stopSignal: options.stopSignal ? parseSignal(options.stopSignal) : base.stopSignal,
     app: options.app ?? (saved ? base.app : path.basename(cwd)),
     cwd,
+    configFile,
+    environment,
   }
   if (!pool.command && !pool.jobs)
     throw usageError(

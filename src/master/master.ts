@@ -28,6 +28,7 @@ import {
 } from '../state/status-file.js'
 import { isWorkerMessage, type WorkerMessage } from '../state/worker-messages.js'
 import { workerArgv } from './worker-command.js'
+import { environmentFor } from '../state/resque-pool-config.js'
 
 // A command worker counts as started once it has stayed up this long (a bad command dies sooner).
 export const WORKER_SETTLE_MS = 100
@@ -352,7 +353,7 @@ export class Master {
 
   private spawnWorker(slot: Slot): void {
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...environmentFor(process.env, this.pool.environment),
       QUEUE: slot.group,
       QUEUES: slot.group,
       RPD_MASTER_PID: String(this.pid),

@@ -24,6 +24,10 @@ export interface PoolConfig {
   stopSignal: string
   app: string
   cwd: string
+  // The resque-pool.yml the formation was read from: `rpd reload` reads it again.
+  configFile?: string
+  // -E/--environment: RACK_ENV, RAILS_ENV and RESQUE_ENV for the workers and the config's section.
+  environment?: string
   // Bumped per group by `rpd restart`: workers spawned under an older epoch are replaced.
   restartEpochs: Record<string, number>
   // Automatic groups (`images=0..8`): their bounds; formation holds their minimum.
@@ -112,6 +116,8 @@ export function parsePool(text: string, file: string): PoolConfig {
     namespace: optionalString(record, 'namespace', file),
     stopSignal: stopSignal ? parseSignal(stopSignal) : DEFAULT_STOP_SIGNAL,
     app: optionalString(record, 'app', file) ?? base.app,
+    configFile: optionalString(record, 'configFile', file),
+    environment: optionalString(record, 'environment', file),
     restartEpochs: epochs,
   }
 }
@@ -172,6 +178,8 @@ export function formatPool(pool: PoolConfig): string {
     stopSignal: pool.stopSignal,
     app: pool.app,
     cwd: pool.cwd,
+    configFile: pool.configFile,
+    environment: pool.environment,
     restartEpochs: pool.restartEpochs,
     autoscale: Object.keys(pool.autoscale).length ? pool.autoscale : undefined,
   }

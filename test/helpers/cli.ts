@@ -139,6 +139,14 @@ export function newStateDir(): string {
   return dir
 }
 
+// A fresh app directory whose pool lives in APP/.rpd (found from APP and below without --state-dir).
+export function newAppDir(): string {
+  const app = fs.mkdtempSync(path.join(os.tmpdir(), 'rpdtest-'))
+  fs.chmodSync(app, 0o700)
+  created.push(path.join(app, '.rpd'))
+  return app
+}
+
 export async function status(dir: string): Promise<StatusJson> {
   const result = await rpd(['status', '--json', '--state-dir', dir])
   return JSON.parse(result.stdout) as StatusJson

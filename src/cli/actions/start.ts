@@ -14,6 +14,8 @@ const start: Action = async ({ dir, argv, flags, print }) => {
       namespace: flagString(flags, 'namespace'),
       stopSignal: flagString(flags, 'stop-signal'),
       app: flagString(flags, 'app'),
+      config: flagString(flags, 'config'),
+      environment: flagString(flags, 'environment'),
       wait,
       timeoutMs: flagNumber(flags, 'timeout') * 1000,
     },
