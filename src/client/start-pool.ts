@@ -1,7 +1,8 @@
 import path from 'node:path'
 import { EXIT_FAILURE, RpdError, usageError } from '../errors.js'
 import { type FormationSpec, formatFormation, formatRange, parseSpec, sameSpec } from '../state/formation.js'
-import { launchMaster } from './daemon.js'
+import type { ChildProcess } from 'node:child_process'
+import { launchForegroundMaster, launchMaster } from './daemon.js'
 import { LogReader, follow, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
 import { type PoolConfig, defaultPool, readPool, writePool } from '../state/pool-file.js'
@@ -31,6 +32,8 @@ export interface StartOptions {
   // resque-pool's -E/--environment.
   environment?: string
   wait?: boolean
+  // `rpd run`: the master runs as this process's child, its log lines on stdout; start returns once it is up.
+  foreground?: boolean
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
   cwd?: string
@@ -121,6 +124,8 @@ async function awaitMasterBoot(
   pid: number,
   reader: LogReader,
   print: Print,
+  // Under `rpd run` as PID 1 the child is a reaper in front of the master, so any master of the dir will do.
+  anyPid = false,
 ): Promise<ProcessIdentity> {
   const child = identityOf(pid)
   const seen: string[] = []
@@ -134,7 +139,7 @@ async function awaitMasterBoot(
     timeoutMs: MASTER_BOOT_TIMEOUT_MS,
     check: () => {
       const lookup = findMaster(paths)
-      if (lookup.running && lookup.master.pid === pid) return lookup.master
+      if (lookup.running && (anyPid || lookup.master.pid === pid)) return lookup.master
       if (!child || !isAlive(child)) {
         const reason = seen.filter((line) => line.includes(`[${pid}]: `)).pop()
         return new RpdError(
@@ -158,6 +163,8 @@ async function awaitMasterBoot(
 
 export interface StartResult {
   master: ProcessIdentity
+  // The foreground master's process (or the reaper in front of it), with options.foreground.
+  child?: ChildProcess
   pool: PoolConfig
   paths: StatePaths
 }
@@ -193,11 +200,21 @@ export async function startPool(dir: string, options: StartOptions, print: Print
     const next = { ...pool, generation: (saved?.generation ?? 0) + 1 }
     writePool(paths, next)
     const reader = new LogReader(paths.log, logSize(paths.log))
+    if (options.foreground) {
+      const child = launchForegroundMaster(paths, next.cwd, print)
+      const quiet = () => undefined
+      const master = await awaitMasterBoot(paths, child.pid ?? 0, reader, quiet, child.pid !== undefined)
+      return { master, pool: next, reader, child }
+    }
     const pid = launchMaster(paths, next.cwd)
     const master = await awaitMasterBoot(paths, pid, reader, print)
-    return { master, pool: next, reader }
+    return { master, pool: next, reader, child: undefined }
   })
-  const { master, pool, reader } = launched
+  const { master, pool, reader, child } = launched
+  if (child) {
+    reader.close()
+    return { master, pool, paths, child }
+  }
   if (options.wait !== false) {
     await waitForMaster({
       paths,

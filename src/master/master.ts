@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import { errorMessage } from '../errors.js'
 import type { Formation } from '../state/formation.js'
 import { LineBuffer } from '../state/line-buffer.js'
-import { LogFile } from '../state/log-file.js'
+import type { LogFile } from '../state/log-file.js'
 import { removeMasterPid, writeMasterPid } from '../state/master-pid.js'
 import { type PoolConfig, readPool, writePool } from '../state/pool-file.js'
 import {
@@ -29,6 +29,7 @@ import {
 import { isWorkerMessage, type WorkerMessage } from '../state/worker-messages.js'
 import { workerArgv } from './worker-command.js'
 import { environmentFor } from '../state/resque-pool-config.js'
+import { type MasterOptions, openMasterLog } from './foreground.js'
 
 // A command worker counts as started once it has stayed up this long (a bad command dies sooner).
 export const WORKER_SETTLE_MS = 100
@@ -130,9 +131,10 @@ export class Master {
   constructor(
     private readonly paths: StatePaths,
     pool: PoolConfig,
+    private readonly options: MasterOptions = {},
   ) {
     this.pool = pool
-    this.log = new LogFile(paths.log)
+    this.log = openMasterLog(paths.log, options)
     this.identity = identityOf(process.pid) ?? { pid: process.pid, startTime: '0' }
     this.argv = workerArgv(pool)
   }
@@ -250,7 +252,7 @@ export class Master {
       )
       for (const slot of targets) this.signalWorker(slot, signal)
     } else if (!this.shutdown) {
-      const level: ShutdownLevel = signal === 'SIGTERM' ? 'fast' : 'graceful'
+      const level: ShutdownLevel = signal === 'SIGTERM' && !this.options.foreground ? 'fast' : 'graceful'
       this.say(
         level === 'graceful'
           ? `${name}: graceful shutdown, sending ${shortSignal(this.pool.stopSignal)} to ${this.liveSlots().length} workers`

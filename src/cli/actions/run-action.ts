@@ -11,6 +11,7 @@ export const ACTION_COMMANDS = new Set([
   'reload',
   'restart',
   'resume',
+  'run',
   'scale',
   'start',
   'status',
