@@ -14,6 +14,7 @@ import { environmentFor, readResquePoolConfig, readResquePoolFile } from '../sta
 import { parseSignal } from '../proc/signals.js'
 import { ensureStateDir, type StatePaths } from '../state/state-dir.js'
 import { readStatusFile } from '../state/status-file.js'
+import { registerPool } from '../state/pool-registry.js'
 import { stopLeftovers } from './stop-pool.js'
 
 // How long the master gets to write master.pid before `start` gives up on it.
@@ -211,6 +212,7 @@ export async function startPool(dir: string, options: StartOptions, print: Print
     return { master, pool: next, reader, child: undefined }
   })
   const { master, pool, reader, child } = launched
+  registerPool(paths.dir, options.env ?? process.env)
   if (child) {
     reader.close()
     return { master, pool, paths, child }

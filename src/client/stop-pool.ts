@@ -1,3 +1,4 @@
+import { unregisterPool } from '../state/pool-registry.js'
 import fs from 'node:fs'
 import { EXIT_FAILURE, RpdError } from '../errors.js'
 import { LogReader, follow, logSize } from '../state/log-tail.js'
@@ -82,7 +83,14 @@ export async function stopLeftovers(
 }
 
 // Stops the pool gracefully and follows its shutdown log; after the timeout, escalates: TERM, then KILL.
+// Either way the pool is no longer noted for `rpd list`.
 export async function stopPool(dir: string, options: StopOptions, print: Print): Promise<StopOutcome> {
+  const outcome = await stopMaster(dir, options, print)
+  unregisterPool(dir)
+  return outcome
+}
+
+async function stopMaster(dir: string, options: StopOptions, print: Print): Promise<StopOutcome> {
   if (!inspectStateDir(dir)) return 'not running'
   const paths = statePaths(dir)
   const lookup = findMaster(paths)

@@ -6,6 +6,7 @@ export const ACTION_COMMANDS = new Set([
   'config',
   'enqueue',
   'kill',
+  'list',
   'logs',
   'pause',
   'reload',
