@@ -15,6 +15,7 @@ import { redactUrl } from '../resque/redis-url.js'
 import type { ResqueStats, ResqueStatsResult } from '../resque/read-stats.js'
 import { type StatePaths, inspectStateDir, statePaths } from '../state/state-dir.js'
 import { type StatusFile, type WorkerStatus, readStatusFile } from '../state/status-file.js'
+import { withActivity } from './worker-activity.js'
 
 export interface PoolStatus {
   running: boolean
@@ -98,7 +99,7 @@ export function readPoolStatus(dir: string): PoolStatus {
     pid: status.pid,
     generation: status.generation,
     formation: status.formation,
-    workers: status.workers,
+    workers: withActivity(status.workers),
     state: status.state,
     app: status.app,
     startedAt: status.startedAt,
@@ -128,6 +129,8 @@ export interface StatusJson {
 export interface WorkerJson {
   pid: number
   queues: string
+  // The process title now (`resque-2.7.0: Processing foo since ...`); empty while waiting to respawn.
+  title?: string
   state: WorkerStatus['state']
   startedAt: string
   restarts: number
@@ -141,6 +144,7 @@ export function statusJson(status: PoolStatus): StatusJson {
   const worker = (w: WorkerStatus): WorkerJson => ({
     pid: w.pid,
     queues: w.queues,
+    ...('title' in w ? { title: (w as { title: string }).title } : {}),
     state: w.state,
     startedAt: w.startedAt,
     restarts: w.restarts,
@@ -274,6 +278,7 @@ function formatResque(status: PoolStatus): string[] {
   if ('error' in result) return [`Resque: redis unreachable: ${result.error}`]
   const { queues, processed, failed } = result.stats
   const depths = Object.entries(queues).map(([name, depth]) => `${formatGroupKey(name)}: ${depth}`)
+  // Built-in workers report their jobs; Ruby workers' titles say theirs.
   const reporting = status.workers.filter((w) => 'job' in w && w.state !== 'backoff')
   const busy = reporting.filter((w) => w.job).length
   const paused = reporting.filter((w) => w.paused).length

@@ -123,6 +123,7 @@ export interface StatusJson {
     state: string
     startedAt: string
     restarts: number
+    title?: string
     job?: unknown
   }[]
   [key: string]: unknown
