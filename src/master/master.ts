@@ -30,9 +30,9 @@ import { isWorkerMessage, type WorkerMessage } from '../state/worker-messages.js
 import { workerArgv } from './worker-command.js'
 import { environmentFor } from '../state/resque-pool-config.js'
 import { type MasterOptions, openMasterLog } from './foreground.js'
+import { hasCommandWorkerStarted, nextStartCheckAt } from './command-started.js'
 
-// A command worker counts as started once it has stayed up this long (a bad command dies sooner).
-export const WORKER_SETTLE_MS = 100
+export { WORKER_SETTLE_MS } from './command-started.js'
 export const BACKOFF_MIN_MS = 100
 export const BACKOFF_MAX_MS = 30_000
 // A worker that ran at least this long before dying is respawned at once, its backoff reset.
@@ -436,7 +436,7 @@ export class Master {
       if (slot.state === 'backoff' && !slot.retiring && slot.nextAttemptAt)
         next = Math.min(next, slot.nextAttemptAt.getTime())
       if (slot.state === 'starting' && slot.child && !this.argv.ipc)
-        next = Math.min(next, slot.startedAt.getTime() + WORKER_SETTLE_MS)
+        next = Math.min(next, nextStartCheckAt(this.pool.command, slot.startedAt.getTime(), Date.now()))
     }
     if (next === Infinity || (this.wakeTimer && this.wakeAt <= next)) return
     clearTimeout(this.wakeTimer)
@@ -497,7 +497,7 @@ export class Master {
         slot.state === 'starting' &&
         slot.child &&
         !this.argv.ipc &&
-        now - slot.startedAt.getTime() >= WORKER_SETTLE_MS
+        hasCommandWorkerStarted(this.pool.command, slot.child.pid ?? 0, now - slot.startedAt.getTime())
       ) {
         slot.state = 'running'
       }
