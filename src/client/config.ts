@@ -17,6 +17,7 @@ export interface PublicConfig {
   cwd: string
   configFile?: string
   environment?: string
+  interval?: number
 }
 
 export function publicConfig(pool: PoolConfig): PublicConfig {
@@ -32,6 +33,7 @@ export function publicConfig(pool: PoolConfig): PublicConfig {
     cwd: pool.cwd,
     configFile: pool.configFile,
     environment: pool.environment,
+    interval: pool.interval,
   }
   for (const key of Object.keys(config) as (keyof PublicConfig)[])
     if (config[key] === undefined) delete config[key]

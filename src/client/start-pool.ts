@@ -28,6 +28,8 @@ export interface StartOptions {
   namespace?: string
   stopSignal?: string
   app?: string
+  // Resque's INTERVAL for every worker, in seconds.
+  interval?: string
   // resque-pool's -c/--config: the resque-pool.yml to read.
   config?: string
   // resque-pool's -E/--environment.
@@ -100,6 +102,7 @@ function choosePool(options: StartOptions, saved: PoolConfig | undefined, print:
     cwd,
     configFile,
     environment,
+    interval: options.interval !== undefined ? parseInterval(options.interval) : base.interval,
   }
   if (!pool.command && !pool.jobs)
     throw usageError(
@@ -109,6 +112,19 @@ function choosePool(options: StartOptions, saved: PoolConfig | undefined, print:
   requireRedisForRanges(pool)
   return pool
 }
+
+// --interval: a number of seconds above 0, as Resque's INTERVAL takes it.
+export function parseInterval(text: string): number {
+  const seconds = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN
+  if (!(seconds > 0) || seconds > MAX_INTERVAL_S)
+    throw usageError(
+      `--interval ${JSON.stringify(text)} is not a number of seconds between 0 and ${MAX_INTERVAL_S}: e.g. --interval 0.5`,
+    )
+  return seconds
+}
+
+// A day: a longer nap is a typo, and Node's timers cannot take much more.
+const MAX_INTERVAL_S = 86_400
 
 // Automatic groups are sized from what Resque's Redis says: a pool that knows no Redis cannot have them.
 export function requireRedisForRanges(pool: PoolConfig): void {
@@ -176,6 +192,7 @@ export async function startPool(dir: string, options: StartOptions, print: Print
   // Bad input is refused before anything is created or looked up.
   if (options.specs?.length) parseSpec(options.specs)
   if (options.stopSignal) parseSignal(options.stopSignal)
+  if (options.interval !== undefined) parseInterval(options.interval)
   const paths = ensureStateDir(dir)
   const since = Date.now()
   const launched = await withPoolLock(paths, async () => {

@@ -364,6 +364,7 @@ export class Master {
     if (this.pool.redis) env.REDIS_URL = this.pool.redis
     if (this.pool.jobs) env.RPD_JOBS = this.pool.jobs
     if (this.pool.namespace) env.RPD_NAMESPACE = this.pool.namespace
+    if (this.pool.interval) env.INTERVAL = String(this.pool.interval)
     slot.state = 'starting'
     slot.startedAt = new Date()
     slot.nextAttemptAt = undefined

@@ -26,6 +26,8 @@ export interface PoolConfig {
   cwd: string
   // The resque-pool.yml the formation was read from: `rpd reload` reads it again.
   configFile?: string
+  // Resque's INTERVAL (seconds between polls of empty queues) for every worker.
+  interval?: number
   // -E/--environment: RACK_ENV, RAILS_ENV and RESQUE_ENV for the workers and the config's section.
   environment?: string
   // Bumped per group by `rpd restart`: workers spawned under an older epoch are replaced.
@@ -84,6 +86,14 @@ function optionalString(doc: Record<string, unknown>, key: string, file: string)
   return value
 }
 
+function optionalSeconds(doc: Record<string, unknown>, key: string, file: string): number | undefined {
+  const value = doc[key]
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'number' || !(value > 0))
+    throw usageError(`${file}: ${key} must be a number of seconds above 0`)
+  return value
+}
+
 // Parses and checks pool.yml text; every problem is one line naming the file.
 export function parsePool(text: string, file: string): PoolConfig {
   let doc: unknown
@@ -118,6 +128,7 @@ export function parsePool(text: string, file: string): PoolConfig {
     app: optionalString(record, 'app', file) ?? base.app,
     configFile: optionalString(record, 'configFile', file),
     environment: optionalString(record, 'environment', file),
+    interval: optionalSeconds(record, 'interval', file),
     restartEpochs: epochs,
   }
 }
@@ -180,6 +191,7 @@ export function formatPool(pool: PoolConfig): string {
     cwd: pool.cwd,
     configFile: pool.configFile,
     environment: pool.environment,
+    interval: pool.interval,
     restartEpochs: pool.restartEpochs,
     autoscale: Object.keys(pool.autoscale).length ? pool.autoscale : undefined,
   }

@@ -33,6 +33,7 @@ const run: Action = async ({ dir, argv, flags, print }) => {
       jobs: flagString(flags, 'jobs'),
       redis: flagString(flags, 'redis'),
       namespace: flagString(flags, 'namespace'),
+      interval: flagString(flags, 'interval'),
       stopSignal: flagString(flags, 'stop-signal'),
       app: flagString(flags, 'app'),
       config: flagString(flags, 'config'),

@@ -39,6 +39,11 @@ export default class Start extends BaseCommand {
       helpValue: 'URL',
       description: 'Redis URL for the built-in worker [default: $REDIS_URL, else redis://127.0.0.1:6379]',
     }),
+    interval: Flags.string({
+      helpValue: 'SECONDS',
+      description:
+        "seconds a worker sleeps between polls of empty queues: Resque's INTERVAL, set for every worker [default: $INTERVAL, else 5]",
+    }),
     namespace: Flags.string({
       helpValue: 'NAME',
       description: 'Resque namespace in Redis [default: resque]',

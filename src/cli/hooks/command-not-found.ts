@@ -1,20 +1,23 @@
 import type { Hook } from '@oclif/core'
 import { EXIT_USAGE } from '../../errors.js'
 
-// Edit distance between two words (insertions, deletions, substitutions).
-function distance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i]
-    for (let j = 1; j <= b.length; j++)
-      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
-    row = next
-  }
-  return row[b.length]
+// Edit distance between two words (insertions, deletions, substitutions, and swaps of neighbours: the
+// commonest typo, `stauts`, is one swap from status but two edits from start).
+export function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  )
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1)
+    }
+  return d[a.length][b.length]
 }
 
 // The known command nearest a typo, if it is near enough to be what was meant.
-function closest(typed: string, known: readonly string[]): string | undefined {
+export function closest(typed: string, known: readonly string[]): string | undefined {
   // A command the typed word begins is the likeliest meaning ("stat" is status, not start).
   const ranked = known
     .map((id) => ({ id, d: id.startsWith(typed) ? 0 : distance(typed, id) }))
