@@ -24,7 +24,8 @@ async function parseWithOclif(id: string, args: string[]) {
 // The fast path must agree with oclif on every line it accepts.
 const LINES: [string, string[]][] = [
   ['start', ['foo=2', 'bar=1', '*=1', '--command', 'bundle exec rake resque:work']],
-  ['start', ['-c', 'x', 'foo=1:bar=2', '--no-wait', '--timeout', '30', '--state-dir=/tmp/s']],
+  ['start', ['--command', 'x', 'foo=1:bar=2', '--no-wait', '--timeout', '30', '--state-dir=/tmp/s']],
+  ['start', ['-c', 'config/other.yml', '-E', 'production', '-a', 'billing', '--command', 'x']],
   [
     'start',
     [

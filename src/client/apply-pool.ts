@@ -8,6 +8,7 @@ import { type Print, formationApplied, waitForMaster } from './pool-wait.js'
 import { signalVerified } from '../proc/process-identity.js'
 import { RpdError } from '../errors.js'
 import { requireMaster } from './signal-master.js'
+import { environmentFor, readResquePoolFile } from '../state/resque-pool-config.js'
 import { ensureStateDir, type StatePaths } from '../state/state-dir.js'
 import type { StatusFile } from '../state/status-file.js'
 
@@ -99,11 +100,24 @@ export function formationMatches(
   })
 }
 
-// Re-reads pool.yml (after a hand edit) and reopens master.log (after rotation).
+// Re-reads pool.yml (after a hand edit), and the resque-pool.yml its formation came from, and reopens
+// master.log (after rotation).
 export async function reloadPool(dir: string, options: ApplyOptions, print: Print): Promise<ApplyOutcome> {
   const paths = ensureStateDir(dir)
-  const pool = readPool(paths)
-  if (!pool) throw new RpdError(`${paths.pool} does not exist: start a pool with rpd start`)
+  const saved = readPool(paths)
+  if (!saved) throw new RpdError(`${paths.pool} does not exist: start a pool with rpd start`)
+  let pool = saved
+  if (saved.configFile) {
+    const file = saved.configFile
+    const env = environmentFor(process.env, saved.environment)
+    pool = (
+      await updatePool(paths, (current) => {
+        const spec = { formation: readResquePoolFile(file, current.cwd, env).formation, bounds: {} }
+        return sameSpec(spec, current) ? undefined : { ...current, ...spec }
+      })
+    ).after
+    print(`formation from ${file}: ${formatFormation(pool.formation) || '(no workers)'}`)
+  }
   const outcome = await applyToMaster(
     paths,
     pool,

@@ -14,6 +14,9 @@ export interface PublicConfig {
   stopSignal: string
   app: string
   cwd: string
+  configFile?: string
+  environment?: string
+  interval?: number
 }
 
 export function publicConfig(pool: PoolConfig): PublicConfig {
@@ -28,6 +31,9 @@ export function publicConfig(pool: PoolConfig): PublicConfig {
     stopSignal: pool.stopSignal,
     app: pool.app,
     cwd: pool.cwd,
+    configFile: pool.configFile,
+    environment: pool.environment,
+    interval: pool.interval,
   }
   for (const key of Object.keys(config) as (keyof PublicConfig)[])
     if (config[key] === undefined) delete config[key]

@@ -21,6 +21,7 @@ import {
   type WorkerStatus,
   readStatusFile,
 } from '../state/status-file.js'
+import { withActivity } from './worker-activity.js'
 
 export interface PoolStatus {
   running: boolean
@@ -131,7 +132,7 @@ export function readPoolStatus(dir: string): PoolStatus {
     pid: status.pid,
     generation: status.generation,
     formation: status.formation,
-    workers: status.workers,
+    workers: withActivity(status.workers),
     state: status.state,
     app: status.app,
     startedAt: status.startedAt,
@@ -174,6 +175,8 @@ export interface StatusJson {
 export interface WorkerJson {
   pid: number
   queues: string
+  // The process title now (`resque-2.7.0: Processing foo since ...`); empty while waiting to respawn.
+  title?: string
   state: WorkerStatus['state']
   startedAt: string
   restarts: number
@@ -194,6 +197,7 @@ export function statusJson(status: PoolStatus): StatusJson {
   const worker = (w: WorkerStatus): WorkerJson => ({
     pid: w.pid,
     queues: w.queues,
+    ...('title' in w ? { title: (w as { title: string }).title } : {}),
     state: w.state,
     startedAt: w.startedAt,
     restarts: w.restarts,

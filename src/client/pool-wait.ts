@@ -27,6 +27,19 @@ function lastMasterWords(lines: readonly string[], pid: number): string | undefi
   return last?.slice(last.indexOf(']: ') + 3)
 }
 
+// How many of a dead worker's last lines `start` repeats in its error.
+const LAST_WORKER_LINES = 3
+
+// The last lines a worker wrote among new log lines: usually why it died (a missing Rakefile, say).
+function lastWorkerWords(lines: readonly string[], group: string, pid: number): string | undefined {
+  const tag = ` ${group}[${pid}]: `
+  const mine = lines
+    .filter((line) => line.includes(tag))
+    .map((line) => line.slice(line.indexOf(tag) + tag.length).trim())
+    .filter((text) => text !== '')
+  return mine.length ? mine.slice(-LAST_WORKER_LINES).join(' | ') : undefined
+}
+
 export interface WaitApplied {
   paths: StatePaths
   master: ProcessIdentity
@@ -71,8 +84,9 @@ export async function waitForMaster(options: WaitApplied): Promise<StatusFile> {
           )
         : undefined
       if (crashed) {
+        const words = lastWorkerWords(seen, crashed.queues, crashed.pid)
         return new RpdError(
-          `a worker for ${crashed.queues} exited (${describeExit(crashed.lastExit)}) while ${options.what}; the pool keeps retrying with backoff: see rpd logs, fix the command, or rpd stop`,
+          `a worker for ${crashed.queues} exited (${describeExit(crashed.lastExit)}) while ${options.what}${words ? `, last saying: ${words}` : ''}; the pool keeps retrying with backoff: see rpd logs, fix the command, or rpd stop`,
           EXIT_FAILURE,
           'WORKER_FAILED',
         )

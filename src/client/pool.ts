@@ -37,6 +37,11 @@ export interface StartPoolOptions {
   logFormat?: string
   // Join a fleet through the pool's Redis and run a share of its formation.
   fleet?: { name: string; hostId?: string; weight?: number }
+  // Resque's INTERVAL for every worker (seconds, as text or a number).
+  interval?: string
+  // resque-pool's -c/--config and -E/--environment.
+  config?: string
+  environment?: string
   // Wait until every worker has started (default), or return once the master is up.
   wait?: boolean
   // Seconds to wait for the workers (default 60).
@@ -166,6 +171,9 @@ export class Pool {
         metrics: options.metrics,
         logFormat: options.logFormat,
         fleet: options.fleet,
+        interval: options.interval,
+        config: options.config,
+        environment: options.environment,
         app: options.app,
         wait: options.wait,
         timeoutMs: toMs(options.timeout),

@@ -5,8 +5,9 @@ import { parseListen } from '../present/metrics-server.js'
 import { createHash } from 'node:crypto'
 import os from 'node:os'
 import { fleetKeys } from '../fleet/keys.js'
-import { type FormationSpec, formatRange, parseSpec } from '../state/formation.js'
-import { launchMaster } from './daemon.js'
+import { type FormationSpec, formatFormation, formatRange, parseSpec, sameSpec } from '../state/formation.js'
+import type { ChildProcess } from 'node:child_process'
+import { launchForegroundMaster, launchMaster } from './daemon.js'
 import { LogReader, follow, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
 import {
@@ -22,10 +23,11 @@ import { withPoolLock } from '../state/pool-lock.js'
 import { findLeftovers } from './pool-status.js'
 import { type Print, formationApplied, waitForMaster } from './pool-wait.js'
 import { type ProcessIdentity, isAlive, identityOf } from '../proc/process-identity.js'
-import { readResquePoolConfig } from '../state/resque-pool-config.js'
+import { environmentFor, readResquePoolConfig, readResquePoolFile } from '../state/resque-pool-config.js'
 import { parseSignal } from '../proc/signals.js'
 import { ensureStateDir, type StatePaths } from '../state/state-dir.js'
 import { readStatusFile } from '../state/status-file.js'
+import { registerPool } from '../state/pool-registry.js'
 import { stopLeftovers, stopOrphans } from './stop-pool.js'
 
 // How long the master gets to write master.pid before `start` gives up on it.
@@ -44,7 +46,15 @@ export interface StartOptions {
   // HOST:PORT for the master's /metrics; an empty string turns a saved setting off.
   metrics?: string
   logFormat?: string
+  // Resque's INTERVAL for every worker, in seconds.
+  interval?: string
+  // resque-pool's -c/--config: the resque-pool.yml to read.
+  config?: string
+  // resque-pool's -E/--environment.
+  environment?: string
   wait?: boolean
+  // `rpd run`: the master runs as this process's child, its log lines on stdout; start returns once it is up.
+  foreground?: boolean
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
   cwd?: string
@@ -59,21 +69,43 @@ export function defaultHostId(dir: string, hostname: string = os.hostname()): st
   return `${host}-${digest}`
 }
 
-// Formation from the arguments, else WORKERS, else the saved pool.yml, else resque-pool.yml.
-function chooseFormation(options: StartOptions, saved: PoolConfig | undefined, print: Print): FormationSpec {
-  const env = options.env ?? process.env
-  if (options.specs && options.specs.length) return parseSpec(options.specs)
-  if (env.WORKERS) return parseSpec([env.WORKERS])
-  if (saved) return { formation: saved.formation, bounds: saved.bounds }
-  // A fleet member takes its groups from the fleet formation; arguments only add local groups.
-  if (options.fleet) return { formation: {}, bounds: {} }
-  const fromFile = readResquePoolConfig(options.cwd ?? process.cwd(), env)
-  if (fromFile) {
-    print(`formation from ${fromFile.file}`)
-    return { formation: fromFile.formation, bounds: {} }
+// Formation from the arguments, else WORKERS, else -c/--config or RESQUE_POOL_CONFIG, else the saved pool.yml
+// (re-read from its resque-pool.yml when it came from one), else resque-pool.yml. Says which it used.
+function chooseFormation(
+  options: StartOptions,
+  saved: PoolConfig | undefined,
+  env: NodeJS.ProcessEnv,
+  print: Print,
+): { spec: FormationSpec; configFile?: string } {
+  const cwd = options.cwd ?? process.cwd()
+  const from = (source: string, spec: FormationSpec, configFile?: string) => {
+    print(`formation from ${source}: ${formatFormation(spec.formation, spec.bounds) || '(no workers)'}`)
+    return { spec, configFile }
   }
+  if (options.specs && options.specs.length) return from('the arguments', parseSpec(options.specs))
+  if (env.WORKERS) return from('WORKERS', parseSpec([env.WORKERS]))
+  if (options.config !== undefined || env.RESQUE_POOL_CONFIG) {
+    const file = readResquePoolConfig(cwd, env, options.config)!
+    return from(file.file, { formation: file.formation, bounds: {} }, file.file)
+  }
+  if (saved?.configFile) {
+    const file = readResquePoolFile(saved.configFile, cwd, env)
+    return from(file.file, { formation: file.formation, bounds: {} }, file.file)
+  }
+  const fromFile = readResquePoolConfig(cwd, env)
+  if (saved) {
+    const spec = { formation: saved.formation, bounds: saved.bounds }
+    if (fromFile && !sameSpec(spec, { formation: fromFile.formation, bounds: {} }))
+      print(
+        `${fromFile.file} (${formatFormation(fromFile.formation) || 'no workers'}) differs from the saved pool.yml: using the saved one; rpd start -c ${path.relative(cwd, fromFile.file)} uses the file`,
+      )
+    return from('the saved pool.yml', spec)
+  }
+  // A fleet member takes its groups from the fleet formation; arguments only add local groups.
+  if (options.fleet) return { spec: { formation: {}, bounds: {} } }
+  if (fromFile) return from(fromFile.file, { formation: fromFile.formation, bounds: {} }, fromFile.file)
   throw usageError(
-    'no workers given: pass QUEUE=COUNT arguments (e.g. rpd start foo=2 bar=1) or set WORKERS=foo=2:bar=1',
+    'no workers given: pass QUEUE=COUNT arguments (e.g. rpd start foo=2 bar=1), set WORKERS=foo=2:bar=1, or write resque-pool.yml',
   )
 }
 
@@ -83,10 +115,11 @@ function choosePool(
   print: Print,
   dir: string,
 ): PoolConfig {
-  const env = options.env ?? process.env
   const cwd = options.cwd ?? process.cwd()
   const base = saved ?? defaultPool(cwd)
-  const spec = chooseFormation(options, saved, print)
+  const environment = options.environment ?? base.environment
+  const env = environmentFor(options.env ?? process.env, environment)
+  const { spec, configFile } = chooseFormation(options, saved, env, print)
   const jobs = options.jobs ? path.resolve(cwd, options.jobs) : undefined
   const command = jobs
     ? undefined
@@ -104,6 +137,9 @@ function choosePool(
     cwd,
     metrics: options.metrics === undefined ? base.metrics : options.metrics || undefined,
     logFormat: parseLogFormat(options.logFormat, '--log-format') ?? base.logFormat,
+    configFile,
+    environment,
+    interval: options.interval !== undefined ? parseInterval(options.interval) : base.interval,
   }
   if (!pool.command && !pool.jobs)
     throw usageError(
@@ -135,6 +171,19 @@ function chooseFleet(fleet: NonNullable<StartOptions['fleet']>, dir: string): Fl
   return { name: fleet.name, hostId, weight }
 }
 
+// --interval: a number of seconds above 0, as Resque's INTERVAL takes it.
+export function parseInterval(text: string): number {
+  const seconds = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN
+  if (!(seconds > 0) || seconds > MAX_INTERVAL_S)
+    throw usageError(
+      `--interval ${JSON.stringify(text)} is not a number of seconds between 0 and ${MAX_INTERVAL_S}: e.g. --interval 0.5`,
+    )
+  return seconds
+}
+
+// A day: a longer nap is a typo, and Node's timers cannot take much more.
+const MAX_INTERVAL_S = 86_400
+
 // Automatic groups are sized from what Resque's Redis says: a pool that knows no Redis cannot have them.
 export function requireRedisForRanges(pool: PoolConfig): void {
   const automatic = Object.keys(pool.bounds)
@@ -150,6 +199,8 @@ async function awaitMasterBoot(
   pid: number,
   reader: LogReader,
   print: Print,
+  // Under `rpd run` as PID 1 the child is a reaper in front of the master, so any master of the dir will do.
+  anyPid = false,
 ): Promise<ProcessIdentity> {
   const child = identityOf(pid)
   const seen: string[] = []
@@ -163,7 +214,7 @@ async function awaitMasterBoot(
     timeoutMs: MASTER_BOOT_TIMEOUT_MS,
     check: () => {
       const lookup = findMaster(paths)
-      if (lookup.running && lookup.master.pid === pid) return lookup.master
+      if (lookup.running && (anyPid || lookup.master.pid === pid)) return lookup.master
       if (!child || !isAlive(child)) {
         const reason = seen.filter((line) => line.includes(`[${pid}]: `)).pop()
         return new RpdError(
@@ -187,6 +238,8 @@ async function awaitMasterBoot(
 
 export interface StartResult {
   master: ProcessIdentity
+  // The foreground master's process (or the reaper in front of it), with options.foreground.
+  child?: ChildProcess
   pool: PoolConfig
   paths: StatePaths
 }
@@ -198,6 +251,7 @@ export async function startPool(dir: string, options: StartOptions, print: Print
   if (options.specs?.length) parseSpec(options.specs)
   if (options.stopSignal) parseSignal(options.stopSignal)
   if (options.metrics) parseListenOrRefuse(options.metrics)
+  if (options.interval !== undefined) parseInterval(options.interval)
   const paths = ensureStateDir(dir)
   const since = Date.now()
   const launched = await withPoolLock(paths, async () => {
@@ -224,11 +278,22 @@ export async function startPool(dir: string, options: StartOptions, print: Print
     const next = { ...pool, generation: (saved?.generation ?? 0) + 1 }
     writePool(paths, next)
     const reader = new LogReader(paths.log, logSize(paths.log))
+    if (options.foreground) {
+      const child = launchForegroundMaster(paths, next.cwd, print)
+      const quiet = () => undefined
+      const master = await awaitMasterBoot(paths, child.pid ?? 0, reader, quiet, child.pid !== undefined)
+      return { master, pool: next, reader, child }
+    }
     const pid = launchMaster(paths, next.cwd)
     const master = await awaitMasterBoot(paths, pid, reader, print)
-    return { master, pool: next, reader }
+    return { master, pool: next, reader, child: undefined }
   })
-  const { master, pool, reader } = launched
+  const { master, pool, reader, child } = launched
+  registerPool(paths.dir, options.env ?? process.env)
+  if (child) {
+    reader.close()
+    return { master, pool, paths, child }
+  }
   if (options.wait !== false) {
     await waitForMaster({
       paths,

@@ -1,3 +1,4 @@
+import { unregisterPool } from '../state/pool-registry.js'
 import fs from 'node:fs'
 import { EXIT_FAILURE, RpdError } from '../errors.js'
 import { LogReader, follow, logSize } from '../state/log-tail.js'
@@ -101,10 +102,12 @@ export async function stopOrphans(dir: string, print: Print): Promise<void> {
 
 // Stops the pool gracefully and follows its shutdown log; after the timeout, escalates: TERM, then KILL.
 // Then ends the processes of the pool that outlived their master.
+// Either way the pool is no longer noted for `rpd list`.
 export async function stopPool(dir: string, options: StopOptions, print: Print): Promise<StopOutcome> {
   if (!inspectStateDir(dir)) return 'not running'
   const outcome = await stopMaster(dir, options, print)
   await stopOrphans(dir, print)
+  unregisterPool(dir)
   return outcome
 }
 

@@ -5,6 +5,7 @@ import { findMaster } from '../state/master-pid.js'
 import { readPool } from '../state/pool-file.js'
 import { statePaths } from '../state/state-dir.js'
 import { errorMessage } from '../errors.js'
+import { FOREGROUND_ENV } from './foreground.js'
 
 // stdout and stderr are master.log: a fatal error there is the reason `rpd start` reports.
 function fail(message: string): never {
@@ -21,7 +22,7 @@ try {
   const pool = readPool(paths)
   if (!pool) fail(`${paths.pool} is missing`)
   if (!pool.command && !pool.jobs) fail(`${paths.pool} names no worker command: start with --command CMD`)
-  await new Master(paths, pool).run()
+  await new Master(paths, pool, { foreground: process.env[FOREGROUND_ENV] === '1' }).run()
   process.exit(0)
 } catch (error) {
   fail(errorMessage(error))

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import { errorMessage } from '../errors.js'
 import { type Formation, type FormationSpec, formatFormation } from '../state/formation.js'
 import { LineBuffer } from '../state/line-buffer.js'
-import { LogFile } from '../state/log-file.js'
+import type { LogFile } from '../state/log-file.js'
 import { removeMasterPid, writeMasterPid } from '../state/master-pid.js'
 import { type PoolConfig, readPool, writePool } from '../state/pool-file.js'
 import {
@@ -40,9 +40,11 @@ import { type GroupView, Governor } from './governor.js'
 import { type HostObservation, HostObserver } from './host-observer.js'
 import { autoscaleKnobs } from '../state/pool-file.js'
 import { FleetMember, type FleetNews } from './fleet-member.js'
+import { environmentFor } from '../state/resque-pool-config.js'
+import { type MasterOptions, openMasterLog } from './foreground.js'
+import { hasCommandWorkerStarted, nextStartCheckAt } from './command-started.js'
 
-// A command worker counts as started once it has stayed up this long (a bad command dies sooner).
-export const WORKER_SETTLE_MS = 100
+export { WORKER_SETTLE_MS } from './command-started.js'
 export const BACKOFF_MIN_MS = 100
 export const BACKOFF_MAX_MS = 30_000
 // A worker that ran at least this long before dying is respawned at once, its backoff reset.
@@ -161,9 +163,10 @@ export class Master {
   constructor(
     private readonly paths: StatePaths,
     pool: PoolConfig,
+    private readonly options: MasterOptions = {},
   ) {
     this.pool = pool
-    this.log = new LogFile(paths.log, pool.logFormat)
+    this.log = openMasterLog(paths.log, options, pool.logFormat)
     this.identity = identityOf(process.pid) ?? { pid: process.pid, startTime: '0' }
     this.argv = workerArgv(pool)
     this.autoscaler = new Autoscaler((line) => this.say(line))
@@ -315,7 +318,7 @@ export class Master {
       )
       for (const slot of targets) this.signalWorker(slot, signal)
     } else if (!this.shutdown) {
-      const level: ShutdownLevel = signal === 'SIGTERM' ? 'fast' : 'graceful'
+      const level: ShutdownLevel = signal === 'SIGTERM' && !this.options.foreground ? 'fast' : 'graceful'
       this.say(
         level === 'graceful'
           ? `${name}: graceful shutdown, sending ${shortSignal(this.pool.stopSignal)} to ${this.liveSlots().length} workers`
@@ -427,7 +430,7 @@ export class Master {
 
   private spawnWorker(slot: Slot): void {
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...environmentFor(process.env, this.pool.environment),
       QUEUE: slot.group,
       QUEUES: slot.group,
       RPD_MASTER_PID: String(this.pid),
@@ -436,6 +439,7 @@ export class Master {
     if (this.pool.redis) env.REDIS_URL = this.pool.redis
     if (this.pool.jobs) env.RPD_JOBS = this.pool.jobs
     if (this.pool.namespace) env.RPD_NAMESPACE = this.pool.namespace
+    if (this.pool.interval) env.INTERVAL = String(this.pool.interval)
     slot.state = 'starting'
     slot.startedAt = new Date()
     slot.nextAttemptAt = undefined
@@ -508,7 +512,7 @@ export class Master {
       if (slot.state === 'backoff' && !slot.retiring && slot.nextAttemptAt)
         next = Math.min(next, slot.nextAttemptAt.getTime())
       if (slot.state === 'starting' && slot.child && !this.argv.ipc)
-        next = Math.min(next, slot.startedAt.getTime() + WORKER_SETTLE_MS)
+        next = Math.min(next, nextStartCheckAt(this.pool.command, slot.startedAt.getTime(), Date.now()))
     }
     // A schedule edge is on the test clock (RPD_CLOCK_OFFSET_MS); the timer runs on the real one.
     if (this.spec.nextChangeAt !== null) next = Math.min(next, this.spec.nextChangeAt - CLOCK_OFFSET_MS)
@@ -571,7 +575,7 @@ export class Master {
         slot.state === 'starting' &&
         slot.child &&
         !this.argv.ipc &&
-        now - slot.startedAt.getTime() >= WORKER_SETTLE_MS
+        hasCommandWorkerStarted(this.pool.command, slot.child.pid ?? 0, now - slot.startedAt.getTime())
       ) {
         slot.state = 'running'
       }

@@ -20,3 +20,29 @@ export function busyFromTitle(title: string): boolean | undefined {
   if (/^(Waiting for|Paused|Starting)\b/.test(text)) return false
   return undefined
 }
+
+export interface TitleJob {
+  queue: string
+  class: string
+  since: string
+}
+
+// The job a Resque title names (`Processing QUEUE since EPOCH [Class]`): null for an idle title, undefined
+// for a title that is not Resque's or says busy without naming the job (Ruby's `Forked PID at EPOCH`).
+export function jobFromTitle(title: string): TitleJob | null | undefined {
+  const busy = busyFromTitle(title)
+  if (busy === false) return null
+  const match = /resque-\d[^:\s]*: Processing (\S+) since (\d+)(?: \[(.*)\])?/.exec(title)
+  if (!match) return undefined
+  return {
+    queue: match[1],
+    class: match[3] ?? 'unknown',
+    since: new Date(Number(match[2]) * 1000).toISOString(),
+  }
+}
+
+// The pid Ruby's `Forked PID at EPOCH` names: the child working the job, whose own title names it.
+export function forkedChildFromTitle(title: string): number | undefined {
+  const match = /resque-\d[^:\s]*: Forked (\d+) at \d+/.exec(title)
+  return match ? Number(match[1]) : undefined
+}

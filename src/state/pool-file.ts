@@ -25,6 +25,12 @@ export interface PoolConfig {
   stopSignal: string
   app: string
   cwd: string
+  // The resque-pool.yml the formation was read from: `rpd reload` reads it again.
+  configFile?: string
+  // Resque's INTERVAL (seconds between polls of empty queues) for every worker.
+  interval?: number
+  // -E/--environment: RACK_ENV, RAILS_ENV and RESQUE_ENV for the workers and the config's section.
+  environment?: string
   // Bumped per group by `rpd restart`: workers spawned under an older epoch are replaced.
   restartEpochs: Record<string, number>
   // Automatic groups (`images=0..8`): their bounds; formation holds their minimum.
@@ -117,6 +123,14 @@ function optionalString(doc: Record<string, unknown>, key: string, file: string)
   return value
 }
 
+function optionalSeconds(doc: Record<string, unknown>, key: string, file: string): number | undefined {
+  const value = doc[key]
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'number' || !(value > 0))
+    throw usageError(`${file}: ${key} must be a number of seconds above 0`)
+  return value
+}
+
 // Parses and checks pool.yml text; every problem is one line naming the file.
 export function parsePool(text: string, file: string): PoolConfig {
   let doc: unknown
@@ -152,6 +166,9 @@ export function parsePool(text: string, file: string): PoolConfig {
     namespace: optionalString(record, 'namespace', file),
     stopSignal: stopSignal ? parseSignal(stopSignal) : DEFAULT_STOP_SIGNAL,
     app: optionalString(record, 'app', file) ?? base.app,
+    configFile: optionalString(record, 'configFile', file),
+    environment: optionalString(record, 'environment', file),
+    interval: optionalSeconds(record, 'interval', file),
     restartEpochs: epochs,
     metrics: optionalString(record, 'metrics', file),
     logFormat: parseLogFormat(record.logFormat, file),
@@ -268,6 +285,9 @@ export function formatPool(pool: PoolConfig): string {
     stopSignal: pool.stopSignal,
     app: pool.app,
     cwd: pool.cwd,
+    configFile: pool.configFile,
+    environment: pool.environment,
+    interval: pool.interval,
     restartEpochs: pool.restartEpochs,
     autoscale: Object.keys(pool.autoscale).length ? pool.autoscale : undefined,
     guards: Object.keys(pool.guards).length ? pool.guards : undefined,

@@ -123,6 +123,7 @@ export interface StatusJson {
     state: string
     startedAt: string
     restarts: number
+    title?: string
     job?: unknown
   }[]
   [key: string]: unknown
@@ -137,6 +138,14 @@ export function newStateDir(): string {
   const dir = path.join(base, 'state')
   created.push(dir)
   return dir
+}
+
+// A fresh app directory whose pool lives in APP/.rpd (found from APP and below without --state-dir).
+export function newAppDir(): string {
+  const app = fs.mkdtempSync(path.join(os.tmpdir(), 'rpdtest-'))
+  fs.chmodSync(app, 0o700)
+  created.push(path.join(app, '.rpd'))
+  return app
 }
 
 export async function status(dir: string): Promise<StatusJson> {

@@ -20,6 +20,9 @@ const start: Action = async ({ dir, argv, flags, print }) => {
     metrics: flagString(flags, 'metrics'),
     logFormat: flagString(flags, 'log-format'),
     fleet: fleetOption(flags),
+    interval: flagString(flags, 'interval'),
+    config: flagString(flags, 'config'),
+    environment: flagString(flags, 'environment'),
     wait,
     timeout: flagNumber(flags, 'timeout'),
   })

@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
 
 export default class Reload extends BaseCommand {
-  static summary = 'Make the master re-read pool.yml and reopen master.log (HUP).'
+  static summary =
+    'Make the master re-read pool.yml (and the resque-pool.yml its formation came from) and reopen master.log (HUP).'
   static description = 'Use it after editing pool.yml by hand, or after moving master.log away to rotate it.'
   static examples = ['mv .rpd/master.log .rpd/master.log.1 && <%= config.bin %> reload']
   static flags = {

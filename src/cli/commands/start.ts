@@ -4,12 +4,13 @@ import { limitFlags } from '../limit-flags.js'
 
 export default class Start extends BaseCommand {
   static summary = 'Start a pool: a detached master keeping COUNT workers per queue group.'
-  static description = `The formation comes from the arguments, else WORKERS, else the saved pool.yml, else resque-pool.yml (or config/resque-pool.yml) in the current directory. Prints the startup log as it happens and exits 0 once every worker has started.`
+  static description = `The formation comes from the arguments, else WORKERS, else --config or RESQUE_POOL_CONFIG, else the saved pool.yml, else resque-pool.yml (or config/resque-pool.yml) in the current directory; start says which. resque-pool.yml is read as resque-pool reads it: ERB first (with ruby), then the section for RACK_ENV/RAILS_ENV/RESQUE_ENV over the top level; rpd reload reads it again. Prints the startup log as it happens and exits 0 once every worker has started.`
 
   static strict = false
   static args = { spec: Args.string({ description: 'QUEUE=COUNT, or the WORKERS form foo=2:bar=2:*=1' }) }
   static examples = [
     "<%= config.bin %> start foo=2 bar=2 '*=1' --command 'bundle exec rake resque:work'",
+    "<%= config.bin %> start -c config/resque-pool.yml -E production --command 'bundle exec rake resque:work'",
     'WORKERS=foo=1:baz,quux=5 <%= config.bin %> start',
     '<%= config.bin %> start foo=2 --jobs ./jobs.js --redis redis://127.0.0.1:6379',
     '<%= config.bin %> start foo=2 --metrics 9464 --log-format json',
@@ -18,9 +19,20 @@ export default class Start extends BaseCommand {
 
   static flags = {
     ...limitFlags,
+    config: Flags.string({
+      helpValue: 'FILE',
+      char: 'c',
+      description:
+        "resque-pool's config file to read the formation from [default: $RESQUE_POOL_CONFIG, else resque-pool.yml or config/resque-pool.yml]",
+    }),
+    environment: Flags.string({
+      helpValue: 'NAME',
+      char: 'E',
+      description:
+        'sets RACK_ENV, RAILS_ENV and RESQUE_ENV for the workers, and picks that section of resque-pool.yml',
+    }),
     command: Flags.string({
       helpValue: 'CMD',
-      char: 'c',
       description: 'worker command, a Procfile-style line [default: $RPD_COMMAND]',
     }),
     jobs: Flags.string({
@@ -30,6 +42,11 @@ export default class Start extends BaseCommand {
     redis: Flags.string({
       helpValue: 'URL',
       description: 'Redis URL for the built-in worker [default: $REDIS_URL, else redis://127.0.0.1:6379]',
+    }),
+    interval: Flags.string({
+      helpValue: 'SECONDS',
+      description:
+        "seconds a worker sleeps between polls of empty queues: Resque's INTERVAL, set for every worker [default: $INTERVAL, else 5]",
     }),
     namespace: Flags.string({
       helpValue: 'NAME',
@@ -41,6 +58,8 @@ export default class Start extends BaseCommand {
     }),
     app: Flags.string({
       helpValue: 'NAME',
+      char: 'a',
+      aliases: ['appname'],
       description: 'name in the master title [default: the current directory name]',
     }),
     metrics: Flags.string({
