@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's demo: a real pool started, watched, scaled and stopped through rpd; then, where
-# redis-server is installed, a pool of rpd's built-in Resque workers draining a real queue.
+# redis-server is installed, a pool of rpd's built-in Resque workers draining a real queue, and a pool
+# that sizes itself from its queue (autoscaling) as a burst arrives and drains.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rpd() { printf '\n$ rpd'; printf ' %q' "$@"; printf '\n'; node bin/run.js "$@"; }
@@ -43,4 +44,14 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 rpd status
+rpd stop
+
+echo; echo "== A pool that scales itself: images=0..6 sized from its queue, each decision logged with its reason"
+rpd start 'images=0..6' --jobs examples/jobs.mjs
+rpd autoscale images --down-after 5s
+rpd enqueue images Resize '"photo.png"' 800 --count 600
+rpd logs -n 0 --until 'autoscale: images 0 -> ' --timeout 15
+rpd status
+rpd logs -n 0 --until 'autoscale: images [0-9]+ -> 0 ' --timeout 60
+rpd autoscale
 rpd stop

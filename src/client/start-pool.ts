@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import { compileLimits } from '../autoscale/limits-config.js'
 import path from 'node:path'
 import { EXIT_FAILURE, RpdError, errorMessage, usageError } from '../errors.js'
@@ -8,6 +9,7 @@ import { fleetKeys } from '../fleet/keys.js'
 import { type FormationSpec, formatFormation, formatRange, parseSpec, sameSpec } from '../state/formation.js'
 import type { ChildProcess } from 'node:child_process'
 import { launchForegroundMaster, launchMaster } from './daemon.js'
+import { hasSetpriv } from '../master/worker-command.js'
 import { LogReader, follow, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
 import {
@@ -246,12 +248,28 @@ export interface StartResult {
 
 // Starts a pool: writes pool.yml, launches the detached master and (unless wait is false) follows its log
 // until every worker has started.
+// rpd proves which processes are its own from /proc (start times, environments): without it, it would signal
+// blind, so it refuses before anything is spawned. Without setpriv, workers cannot be tied to the master's life.
+export function checkPlatform(print: Print, procDir = '/proc'): void {
+  if (!fs.existsSync(`${procDir}/self/stat`))
+    throw new RpdError(
+      `${procDir} is not available here: rpd needs Linux's /proc to verify the processes it signals (Linux only; in a container, do not hide /proc)`,
+      EXIT_FAILURE,
+      'START_FAILED',
+    )
+  if (!hasSetpriv())
+    print(
+      'rpd: warning: setpriv (util-linux) is not installed: workers will not be told to stop if the master is killed; the next rpd start or stop cleans them up',
+    )
+}
+
 export async function startPool(dir: string, options: StartOptions, print: Print): Promise<StartResult> {
   // Bad input is refused before anything is created or looked up.
   if (options.specs?.length) parseSpec(options.specs)
   if (options.stopSignal) parseSignal(options.stopSignal)
   if (options.metrics) parseListenOrRefuse(options.metrics)
   if (options.interval !== undefined) parseInterval(options.interval)
+  checkPlatform(print)
   const paths = ensureStateDir(dir)
   const since = Date.now()
   const launched = await withPoolLock(paths, async () => {

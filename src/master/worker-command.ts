@@ -17,6 +17,11 @@ function firstExisting(paths: readonly string[]): string | undefined {
 }
 
 const setpriv = firstExisting(SETPRIV_PATHS)
+
+// Whether workers can be tied to the master's life (the kernel's death signal through setpriv).
+export function hasSetpriv(): boolean {
+  return setpriv !== undefined
+}
 const bash = firstExisting(BASH_PATHS)
 
 // Node writes process.title over the original arguments: room for `resque-2.7.0: Processing QUEUE since EPOCH [Class]`.
