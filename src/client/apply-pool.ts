@@ -212,3 +212,16 @@ export async function configureAutoscale(
     formationApplied(status, after.generation),
   )
 }
+
+// Applies a pool.yml written under the lock to a running master and waits until it runs the new generation.
+export function applyPoolChange(
+  paths: StatePaths,
+  pool: PoolConfig,
+  options: ApplyOptions,
+  print: Print,
+  what: string,
+): Promise<ApplyOutcome> {
+  return applyToMaster(paths, pool, options, print, what, (status) =>
+    formationApplied(status, pool.generation),
+  )
+}

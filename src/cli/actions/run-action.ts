@@ -3,6 +3,7 @@ import { type ActionInput, flagTimeoutMs } from './action.js'
 
 // The commands that have an action (all but the interactive shell and help).
 export const ACTION_COMMANDS = new Set([
+  'schedule',
   'autoscale',
   'config',
   'enqueue',
