@@ -7,6 +7,7 @@ import { median } from './lib/measure.mjs'
 import { BOOT_COMMANDS } from './figures/boot.mjs'
 import { explainMiss } from './misses.mjs'
 import { tuneRows, tuneSection } from './report-tune.mjs'
+import { formatAutoscale } from './figures/autoscale.mjs'
 
 const MB = 1e6
 
@@ -535,6 +536,19 @@ export function writeReport(file, data) {
     ...notesSection(data),
     '',
     ...tuneSection(data),
+    ...(data.results.autoscale
+      ? [
+          '## Autoscaling (simulated)',
+          '',
+          'The same seeded workloads through rpd\'s policy (`src/autoscale/policy.ts`, the code the master runs) and',
+          'through models of the policies users have today (`src/autoscale/peers.ts`), time-compressed in a',
+          'discrete-event simulator (`src/autoscale/simulate.ts`). A simulation, not a measured pool; the real',
+          'burst runs in `test/autoscale.test.ts`.',
+          '',
+          ...formatAutoscale(data.results.autoscale),
+          '',
+        ]
+      : []),
     ...missesSection(rows, data),
     '',
     ...runsSection(data),

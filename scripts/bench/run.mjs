@@ -14,6 +14,7 @@ import { measurePickup } from './figures/pickup.mjs'
 import { measureSurvival } from './figures/survival.mjs'
 import { measureThroughput } from './figures/throughput.mjs'
 import { measureTune } from './figures/tune.mjs'
+import { measureAutoscale } from './figures/autoscale.mjs'
 import { describeMachine } from './lib/machine.mjs'
 import { ROOT, cleanUpAll } from './lib/tools.mjs'
 import { writeReport } from './report.mjs'
@@ -28,6 +29,7 @@ const FIGURES = {
   pickup: measurePickup,
   idle: measureIdle,
   tune: measureTune,
+  autoscale: measureAutoscale,
 }
 
 function positive(name, fallback) {
