@@ -137,7 +137,7 @@ export class Governor {
     this.rssState = state
     return actions.map((action) => {
       this.count('max-rss')
-      this.say(`guard: max-rss: worker[${action.pid}] ${groupOf(action.pid) ?? ''}: ${action.reason}`)
+      this.say(`guard: ${action.reason} (queues: ${groupOf(action.pid) ?? '?'})`)
       return { pid: action.pid, signal: RSS_SIGNALS[action.step] }
     })
   }
