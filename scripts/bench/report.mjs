@@ -540,7 +540,7 @@ export function writeReport(file, data) {
       ? [
           '## Autoscaling (simulated)',
           '',
-          'The same seeded workloads through rpd\'s policy (`src/autoscale/policy.ts`, the code the master runs) and',
+          "The same seeded workloads through rpd's policy (`src/autoscale/policy.ts`, the code the master runs) and",
           'through models of the policies users have today (`src/autoscale/peers.ts`), time-compressed in a',
           'discrete-event simulator (`src/autoscale/simulate.ts`). A simulation, not a measured pool; the real',
           'burst runs in `test/autoscale.test.ts`.',
