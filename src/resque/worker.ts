@@ -136,6 +136,15 @@ export class ResqueWorker {
     return this.unregister()
   }
 
+  // Workers started together would poll in step on the same beat: the first idle wait is a random
+  // fraction (50 to 100 %) of INTERVAL, the later ones the whole of it.
+  private firstPoll = true
+  private nextPollMs(): number {
+    if (!this.firstPoll) return this.pollIntervalMs
+    this.firstPoll = false
+    return firstPollDelay(this.pollIntervalMs)
+  }
+
   private async work(): Promise<void> {
     // Woken by the clock, not by a write, while writes wake the worker: a glance (EXISTS) before the reserve.
     let glance = false
@@ -175,7 +184,7 @@ export class ResqueWorker {
         // Watching starts before the next check, so a job pushed in between is not missed.
         if (await this.watch.start()) continue
         if (this.watch.wakes !== woken) continue
-        await this.nap(this.pollIntervalMs)
+        await this.nap(this.nextPollMs())
         glance = this.watch.watching && this.watch.wakes === woken
       }
     }
@@ -468,4 +477,8 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer from Redis in ${ms / 1000} s`)), ms)
   })
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}
+
+export function firstPollDelay(intervalMs: number, random: () => number = Math.random): number {
+  return Math.round(intervalMs * (0.5 + random() / 2))
 }
