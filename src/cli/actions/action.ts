@@ -29,6 +29,7 @@ export function flagTimeoutMs(flags: Record<string, unknown>, name = 'timeout'):
 // Aborts when the user presses ^C, so a wait can end cleanly with a message instead of a dead process.
 export function abortOnInterrupt(): AbortSignal {
   const abort = new AbortController()
-  process.once('SIGINT', () => abort.abort())
+  // The listener stays: a first ^C ends the wait cleanly (restoring what it must), a second leaves at once.
+  process.on('SIGINT', () => (abort.signal.aborted ? process.exit(130) : abort.abort()))
   return abort.signal
 }
