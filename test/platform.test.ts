@@ -22,4 +22,15 @@ describe('Linux, honestly', () => {
     expect(result.stderr).toMatch(/\/proc is not available here/)
     expect(fs.existsSync(path.join(dir, 'master.pid'))).toBe(false)
   })
+
+  it('without setpriv, start warns that workers will not follow a killed master, and runs', async () => {
+    const dir = newStateDir()
+    // /dev/null bound over setpriv: it is there, but no program.
+    const script = `mount --bind /dev/null /usr/bin/setpriv && exec ${process.execPath} ${BIN} start foo=1 --command 'sleep 100' --state-dir ${dir}`
+    const { stdout } = await run('unshare', ['--mount', 'sh', '-c', script])
+    expect(stdout).toMatch(
+      /warning: setpriv \(util-linux\) is not installed: workers will not be told to stop/,
+    )
+    expect(fs.existsSync(path.join(dir, 'master.pid'))).toBe(true)
+  })
 })

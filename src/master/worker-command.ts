@@ -12,8 +12,16 @@ export interface WorkerArgv {
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv']
 const BASH_PATHS = ['/bin/bash', '/usr/bin/bash']
 
+// The first of paths that is a program this process may run.
 function firstExisting(paths: readonly string[]): string | undefined {
-  return paths.find((p) => fs.existsSync(p))
+  return paths.find((p) => {
+    try {
+      fs.accessSync(p, fs.constants.X_OK)
+      return fs.statSync(p).isFile()
+    } catch {
+      return false
+    }
+  })
 }
 
 const setpriv = firstExisting(SETPRIV_PATHS)
