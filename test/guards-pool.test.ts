@@ -39,7 +39,12 @@ describe('guards and the worker budget, for real', () => {
       Array.from({ length: 100 }, (_, i) => ['Nap', 100, `n${i}`]),
     )
     await waitFor(() => /guard: min-free-mem vetoes images 1 -> 4; held at 1/.test(logOf(dir)), 'the veto')
-    const s = await status(dir)
+    // status.json catches up within a pass or two of the log.
+    const s = await waitFor(async () => {
+      const now = await status(dir)
+      const guards = now.guards as { vetoing?: string; capped?: Record<string, unknown> } | undefined
+      return guards?.vetoing && guards.capped?.images ? now : undefined
+    }, 'status to show the veto')
     expect(live(s, 'images')).toBe(1)
     expect(s.guards).toMatchObject({ vetoing: 'min-free-mem', capped: { images: { count: 1 } } })
     expect((s.autoscale as Record<string, { desired: number }>).images.desired).toBe(4)

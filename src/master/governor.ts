@@ -96,10 +96,12 @@ export class Governor {
   observeHost(reading: HostReading | undefined, groups: readonly GroupView[], now: number): boolean {
     if (!this.limits || !hasGuards(this.limits.guards)) return false
     if (reading) this.reading = reading
+    const first = this.decision === undefined
     const before = this.decision?.vetoUp
     this.decision = evaluateGuards(this.guardState, reading, this.limits.guards, now)
     this.guardState = this.decision.state
-    let changed = false
+    // The first reading lifts the hold on growth (or turns it into a veto).
+    let changed = first
     if (this.decision.vetoUp && this.decision.vetoUp !== before) this.say(`guard: ${this.decision.reason}`)
     if (this.decision.shed) {
       const group = chooseShed(
@@ -148,16 +150,21 @@ export class Governor {
     const counts: Formation = { ...wanted }
     for (const key of Object.keys(this.capped)) delete this.capped[key]
     const veto = this.decision?.vetoUp
+    // Until the first host reading no group grows: it would otherwise outrun a guard that is already tripped.
+    const unread = this.limits !== undefined && hasGuards(this.limits.guards) && this.decision === undefined
     for (const group of groups) {
       if (!group.automatic || !(group.name in counts)) continue
       const want = counts[group.name]
       let allowed = want
-      if (veto && want > group.current) allowed = Math.max(group.min, group.current)
+      if ((veto || unread) && want > group.current) allowed = Math.max(group.min, group.current)
       const cap = this.shedCaps.get(group.name)
       if (cap !== undefined) allowed = Math.min(allowed, Math.max(group.min, cap))
       if (allowed < want) {
         counts[group.name] = allowed
-        this.capped[group.name] = { count: allowed, by: veto ?? 'guard' }
+        this.capped[group.name] = {
+          count: allowed,
+          by: veto ?? (unread ? 'the first host reading' : 'guard'),
+        }
         const note = `${want}:${allowed}:${veto}`
         if (veto && want > group.current && this.vetoed.get(group.name) !== note) {
           this.count(veto)

@@ -25,7 +25,7 @@ export class HostObserver {
   watch(pids: readonly number[], rss: boolean): void {
     this.pids = pids
     this.rss = rss
-    if (!this.timer) this.schedule()
+    if (!this.timer) this.schedule(0)
   }
 
   stop(): void {
@@ -33,8 +33,8 @@ export class HostObserver {
     this.timer = undefined
   }
 
-  private schedule(): void {
-    this.timer = setTimeout(() => void this.sample(), this.intervalMs)
+  private schedule(delayMs = this.intervalMs): void {
+    this.timer = setTimeout(() => void this.sample(), delayMs)
   }
 
   private async sample(): Promise<void> {
