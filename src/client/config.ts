@@ -1,5 +1,11 @@
-import { formationDocument } from '../state/formation.js'
-import type { AutoscaleConfig, PoolConfig } from '../state/pool-file.js'
+import {
+  type AutoscaleConfig,
+  type FleetConfig,
+  type GuardConfig,
+  type PoolConfig,
+  poolDocument,
+} from '../state/pool-file.js'
+import type { LogFormat } from '../state/log-file.js'
 
 // What a user set: pool.yml less the bookkeeping only the master needs (restart epochs).
 export interface PublicConfig {
@@ -17,25 +23,17 @@ export interface PublicConfig {
   configFile?: string
   environment?: string
   interval?: number
+  guards?: GuardConfig
+  schedules?: string[]
+  timezone?: string
+  metrics?: string
+  logFormat?: LogFormat
+  fleet?: FleetConfig
 }
 
+// The same document pool.yml is written from, so `rpd config` shows every setting that is set.
 export function publicConfig(pool: PoolConfig): PublicConfig {
-  const config: PublicConfig = {
-    generation: pool.generation,
-    formation: formationDocument(pool),
-    autoscale: Object.keys(pool.autoscale).length ? pool.autoscale : undefined,
-    command: pool.command,
-    jobs: pool.jobs,
-    redis: pool.redis,
-    namespace: pool.namespace,
-    stopSignal: pool.stopSignal,
-    app: pool.app,
-    cwd: pool.cwd,
-    configFile: pool.configFile,
-    environment: pool.environment,
-    interval: pool.interval,
-  }
-  for (const key of Object.keys(config) as (keyof PublicConfig)[])
-    if (config[key] === undefined) delete config[key]
-  return config
+  const config = poolDocument(pool)
+  delete config.restartEpochs
+  return config as unknown as PublicConfig
 }

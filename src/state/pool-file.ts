@@ -274,7 +274,8 @@ function validateFormationLike(value: unknown, where: string): Record<string, nu
   return value as Record<string, number>
 }
 
-export function formatPool(pool: PoolConfig): string {
+// pool.yml as a document: every setting that is set, automatic groups as their range.
+export function poolDocument(pool: PoolConfig): Record<string, unknown> {
   const doc: Record<string, unknown> = {
     generation: pool.generation,
     formation: formationDocument(pool),
@@ -298,7 +299,11 @@ export function formatPool(pool: PoolConfig): string {
     fleet: pool.fleet,
   }
   for (const key of Object.keys(doc)) if (doc[key] === undefined) delete doc[key]
-  return YAML.stringify(doc)
+  return doc
+}
+
+export function formatPool(pool: PoolConfig): string {
+  return YAML.stringify(poolDocument(pool))
 }
 
 // The saved pool, or undefined when there is no pool.yml.
