@@ -8,6 +8,7 @@ import { BOOT_COMMANDS } from './figures/boot.mjs'
 import { explainMiss } from './misses.mjs'
 import { tuneRows, tuneSection } from './report-tune.mjs'
 import { formatAutoscale } from './figures/autoscale.mjs'
+import { autoscaleLiveRows, autoscaleLiveSection } from './report-autoscale-live.mjs'
 
 const MB = 1e6
 
@@ -270,6 +271,9 @@ function buildRows({ results, errors }) {
   }
   if (results.tune) rows.push(...tuneRows(results.tune))
   else rows.push(absent('tune', '`rpd tune` against a sweep of every count', 'tune'))
+  if (results.autoscaleLive) rows.push(...autoscaleLiveRows(results.autoscaleLive))
+  else
+    rows.push(absent('autoscale-live', 'autoscaling a real pool: idle groups, a 10× burst', 'autoscaleLive'))
   return rows
 }
 
@@ -316,7 +320,7 @@ function reproduceSection(ctx) {
       `${Math.round(ctx.idleSeconds)} s, ${ctx.jobs.toLocaleString('en-US')} jobs per throughput run` +
       (ctx.pickupJobs ? `, ${ctx.pickupJobs} single jobs for pickup` : '') +
       '. Ruby peers need Ruby Resque and resque-pool on `RUBYLIB` (`eval "$(bash ../shared/ruby/setup.sh)"`). ' +
-      '`BENCH_RUNS`, `BENCH_IDLE_S`, `BENCH_JOBS` change these; `BENCH_ONLY=boot,lifecycle,survival,bigPool,throughput,pickup,idle` ' +
+      '`BENCH_RUNS`, `BENCH_IDLE_S`, `BENCH_JOBS` change these; `BENCH_ONLY=boot,lifecycle,survival,bigPool,throughput,pickup,idle,tune,autoscale,autoscaleLive` ' +
       'runs some figures only. Everything runs in a temporary directory: private state directories, a private ' +
       '`PM2_HOME` (PM2 version checks off), a private `redis-server` on a free loopback port; every pool, daemon ' +
       'and server is stopped after its run, also when the benchmark is interrupted.',
@@ -542,13 +546,14 @@ export function writeReport(file, data) {
           '',
           "The same seeded workloads through rpd's policy (`src/autoscale/policy.ts`, the code the master runs) and",
           'through models of the policies users have today (`src/autoscale/peers.ts`), time-compressed in a',
-          'discrete-event simulator (`src/autoscale/simulate.ts`). A simulation, not a measured pool; the real',
-          'burst runs in `test/autoscale.test.ts`.',
+          'discrete-event simulator (`src/autoscale/simulate.ts`). A simulation, not a measured pool; a real',
+          'pool meets a burst in the next section.',
           '',
           ...formatAutoscale(data.results.autoscale),
           '',
         ]
       : []),
+    ...autoscaleLiveSection(data),
     ...missesSection(rows, data),
     '',
     ...runsSection(data),

@@ -15,6 +15,7 @@ import { measureSurvival } from './figures/survival.mjs'
 import { measureThroughput } from './figures/throughput.mjs'
 import { measureTune } from './figures/tune.mjs'
 import { measureAutoscale } from './figures/autoscale.mjs'
+import { measureAutoscaleLive } from './figures/autoscale-live.mjs'
 import { describeMachine } from './lib/machine.mjs'
 import { ROOT, cleanUpAll } from './lib/tools.mjs'
 import { writeReport } from './report.mjs'
@@ -30,6 +31,7 @@ const FIGURES = {
   idle: measureIdle,
   tune: measureTune,
   autoscale: measureAutoscale,
+  autoscaleLive: measureAutoscaleLive,
 }
 
 function positive(name, fallback) {

@@ -2,8 +2,18 @@ import type { Redis } from 'ioredis'
 import { errorMessage } from '../errors.js'
 import type { GroupReading, QueueSampler, SampleTarget } from '../resque/sample-queues.js'
 
-// How often the master samples its queues for automatic groups.
+// How often the master samples its queues for automatic groups: on average; each gap is drawn from
+// ±SAMPLE_JITTER of it. Fixed gaps would lock onto work that comes on a clock (a job enqueued every 500 ms
+// and sampled every 1,000 ms is seen at the same point of its run every time), and the busy count, and with
+// it the measured job time, would be read as always busy or always idle.
 export const SAMPLE_INTERVAL_MS = 1_000
+export const SAMPLE_JITTER = 0.2
+
+// The wait before the next sample, given how long this one took; random is uniform in [0, 1).
+export function nextSampleDelay(intervalMs: number, tookMs: number, random: number): number {
+  const gap = intervalMs * (1 - SAMPLE_JITTER + 2 * SAMPLE_JITTER * random)
+  return Math.max(0, Math.round(gap - tookMs))
+}
 
 export type Observation = { at: number; readings: Map<string, GroupReading> } | { at: number; error: string }
 
@@ -57,7 +67,7 @@ export class Observer {
     } finally {
       this.inFlight = false
     }
-    this.schedule(Math.max(0, this.intervalMs - (Date.now() - began)))
+    this.schedule(nextSampleDelay(this.intervalMs, Date.now() - began, Math.random()))
   }
 
   private async connect(): Promise<QueueSampler> {
