@@ -1,5 +1,14 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import fs from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  QUIET_FOR_MS,
+  QUIET_MIN_MS,
+  QUIET_POLL_MS,
+  QuietWatch,
+  quietBetween,
+  readTree,
   REGISTRATION_POLL_MS,
   WORKER_SETTLE_MS,
   commandWorkerStarted,
@@ -46,6 +55,66 @@ describe('when a command worker counts as started', () => {
     expect(nextStartCheckAt('rake resque:work', 1000, 1010)).toBe(1000 + WORKER_SETTLE_MS)
     expect(nextStartCheckAt('rake resque:work', 1000, 5000)).toBe(5000 + REGISTRATION_POLL_MS)
     expect(nextStartCheckAt('./w.sh', 1000, 5000)).toBe(1000 + WORKER_SETTLE_MS)
+  })
+
+  it('looks at any other command for quiet every poll from QUIET_MIN_MS until it settles', () => {
+    expect(nextStartCheckAt('./w.sh', 1000, 1000)).toBe(1000 + QUIET_MIN_MS)
+    expect(nextStartCheckAt('./w.sh', 1000, 1030)).toBe(1030 + QUIET_POLL_MS)
+    expect(nextStartCheckAt('./w.sh', 1000, 1000 + WORKER_SETTLE_MS - 2)).toBe(1000 + WORKER_SETTLE_MS)
+  })
+
+  it('calls a tree quiet only when it slept through at least QUIET_FOR_MS without using CPU', () => {
+    const asleep = (cpuNs: number) => ({ cpuNs, asleep: true })
+    const at = (ms: number, reading: { cpuNs: number; asleep: boolean }) => ({ at: ms, reading })
+    expect(quietBetween(at(0, asleep(5)), at(QUIET_FOR_MS, asleep(5)))).toBe(true)
+    expect(quietBetween(at(0, asleep(5)), at(QUIET_FOR_MS - 1, asleep(5)))).toBe(false)
+    expect(quietBetween(at(0, asleep(5)), at(50, asleep(6)))).toBe(false)
+    expect(quietBetween(at(0, { cpuNs: 5, asleep: false }), at(50, asleep(5)))).toBe(false)
+    expect(quietBetween(at(0, asleep(5)), at(50, { cpuNs: 5, asleep: false }))).toBe(false)
+  })
+})
+
+describe('reading a real process tree for quiet', () => {
+  const children: ChildProcess[] = []
+  afterEach(() => {
+    for (const child of children.splice(0)) child.kill('SIGKILL')
+  })
+  const run = (command: string) => {
+    const child = spawn('bash', ['-c', command], { stdio: 'ignore' })
+    children.push(child)
+    return child.pid!
+  }
+  // Polls the watch as the master does, until it says quiet or the deadline passes.
+  async function quietWithin(pid: number, ms: number): Promise<boolean> {
+    const watch = new QuietWatch(undefined)
+    const deadline = Date.now() + ms
+    while (Date.now() < deadline) {
+      if (watch.quiet(pid, Date.now())) return true
+      await sleep(QUIET_POLL_MS)
+    }
+    return false
+  }
+
+  it('a shell waiting on a sleeping child is quiet; its tree holds the child', async () => {
+    const pid = run('sleep 30; echo done')
+    expect(await quietWithin(pid, 5_000)).toBe(true)
+    const reading = readTree(pid, undefined)
+    expect(reading?.asleep).toBe(true)
+  })
+
+  it('a process busy on the CPU, or with a busy child, is never quiet', async () => {
+    expect(await quietWithin(run('while :; do :; done'), 500)).toBe(false)
+    expect(await quietWithin(run('(while :; do :; done); echo'), 500)).toBe(false)
+  })
+
+  it('a process that is gone, or still the exec guard, gives no reading', async () => {
+    expect(readTree(2 ** 22 + 7, undefined)).toBeUndefined()
+    const pid = run('sleep 30; true')
+    const deadline = Date.now() + 5_000
+    while (readTree(pid, undefined) === undefined && Date.now() < deadline) await sleep(5)
+    expect(readTree(pid, undefined)).toBeDefined()
+    // The same process seen as the guard a worker is exec'd through: its command has not begun.
+    expect(readTree(pid, fs.readlinkSync(`/proc/${pid}/exe`))).toBeUndefined()
   })
 })
 

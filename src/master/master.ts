@@ -42,7 +42,7 @@ import { autoscaleKnobs } from '../state/pool-file.js'
 import { FleetMember, type FleetNews } from './fleet-member.js'
 import { environmentFor } from '../state/resque-pool-config.js'
 import { type MasterOptions, openMasterLog } from './foreground.js'
-import { hasCommandWorkerStarted, nextStartCheckAt } from './command-started.js'
+import { QuietWatch, hasCommandWorkerStarted, nextStartCheckAt } from './command-started.js'
 
 export { WORKER_SETTLE_MS } from './command-started.js'
 export const BACKOFF_MIN_MS = 100
@@ -137,6 +137,7 @@ export class Master {
   private readonly startedAt = new Date()
   private readonly identity: ProcessIdentity
   private readonly argv: ReturnType<typeof workerArgv>
+  private readonly quietWatch: QuietWatch
   private watcher?: fs.FSWatcher
   private statusDue?: 'now' | 'later' = 'now'
   private passNeeded = true
@@ -169,6 +170,7 @@ export class Master {
     this.log = openMasterLog(paths.log, options, pool.logFormat)
     this.identity = identityOf(process.pid) ?? { pid: process.pid, startTime: '0' }
     this.argv = workerArgv(pool)
+    this.quietWatch = new QuietWatch(this.argv.file.endsWith('setpriv') ? this.argv.file : undefined)
     this.autoscaler = new Autoscaler((line) => this.say(line))
     this.governor = new Governor((line) => this.say(line))
     this.limits = compileLimits(pool)
@@ -567,7 +569,7 @@ export class Master {
     return slot.child?.pid !== undefined && catchesSignal(slot.child.pid, signal) !== false
   }
 
-  // Command workers become running once they outlive the settle time.
+  // Command workers become running once they outlive the settle time, or sooner once quiet (command-started.ts).
   private promoteSettled(): void {
     const now = Date.now()
     for (const slot of this.slots) {
@@ -575,7 +577,13 @@ export class Master {
         slot.state === 'starting' &&
         slot.child &&
         !this.argv.ipc &&
-        hasCommandWorkerStarted(this.pool.command, slot.child.pid ?? 0, now - slot.startedAt.getTime())
+        hasCommandWorkerStarted(
+          this.pool.command,
+          slot.child.pid ?? 0,
+          now - slot.startedAt.getTime(),
+          this.quietWatch,
+          now,
+        )
       ) {
         slot.state = 'running'
       }
