@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, cleanupStates, fixture, newStateDir, rpd } from './helpers/cli.js'
+import { TmuxPane } from './helpers/tmux.js'
 
 const IDLE = fixture('idle-worker.sh')
 let home: string
@@ -21,7 +22,11 @@ beforeAll(() => {
   }
 })
 afterAll(() => fs.rmSync(home, { recursive: true, force: true }))
-afterEach(() => cleanupStates())
+const panes: TmuxPane[] = []
+afterEach(() => {
+  panes.splice(0).forEach((pane) => pane.close())
+  cleanupStates()
+})
 
 function hasShell(name: string): boolean {
   try {
@@ -116,33 +121,40 @@ describe('shell completion', () => {
   })
 
   it.skipIf(!hasShell('zsh'))(
-    'zsh: the script generates, parses, and completes groups where commands take them',
+    'zsh: the script parses, and a real zsh completes commands, groups and signals',
     async () => {
       const generated = await rpd(['autocomplete', 'zsh'], { env })
       expect(generated.exitCode, generated.stderr).toBe(0)
-      const file = path.join(env.RPD_CACHE_DIR, 'autocomplete', 'functions', 'zsh', '_rpd')
-      execFileSync('zsh', ['-n', file])
-      const text = fs.readFileSync(file, 'utf8')
-      expect(text).toContain('_rpd_groups() {')
-      expect(text).toMatch(/scale\)\n[\s\S]*?"\*: :_rpd_groups -S ="/)
-      expect(text).toMatch(/--group"\[[^\n]*\]:group:_rpd_groups"/)
-      // The helper, run in a real zsh with compadd standing in for the completion system, offers the groups.
+      const functions = path.join(env.RPD_CACHE_DIR, 'autocomplete', 'functions', 'zsh')
+      execFileSync('zsh', ['-n', path.join(functions, '_rpd')])
       const dir = newStateDir()
-      expect(
-        (await rpd(['start', 'images=1', 'mail=1', '--command', IDLE, '--state-dir', dir])).exitCode,
-      ).toBe(0)
-      const helper = /_rpd_groups\(\) \{[\s\S]*?\n\}\n/.exec(text)![0]
-      const out = execFileSync(
-        'zsh',
-        [
-          '-c',
-          `${helper}\ntypeset -A opt_args; opt_args[--state-dir]=$1\ncompadd() { print -l -- \${(P)\${@[-1]}} }\n_rpd_groups`,
-          'zsh',
-          dir,
-        ],
-        { env: { ...process.env, ...env }, encoding: 'utf8' },
+      const started = await rpd(['start', 'images=1', 'mail,urgent=1', '--command', IDLE, '--state-dir', dir])
+      expect(started.exitCode, started.stderr).toBe(0)
+
+      const pane = new TmuxPane()
+      panes.push(pane)
+      pane.open('zsh -f', { columns: 120, rows: 12 })
+      pane.keys(
+        `PATH=${env.PATH}; PS1='%% '; fpath=(${functions} $fpath); autoload -Uz compinit; compinit -u; clear`,
+        'Enter',
       )
-      expect(out.split('\n').filter(Boolean)).toEqual(['images', 'mail'])
+      await pane.until((screen) => screen.join('\n') === '%', 'the prompt')
+      // Types a line, presses TAB, and gives back the screen once it shows what is expected.
+      const complete = (line: string, expected: (screen: string[]) => boolean) => {
+        pane.keys('C-u', 'C-l')
+        pane.keys(line, 'Tab')
+        return pane.until((screen) => expected(screen), `completion of ${JSON.stringify(line)}`)
+      }
+      await complete('rpd st', (s) => s.some((l) => l.startsWith('status  -- Show whether the pool runs')))
+      await complete(`rpd restart --state-dir ${dir} `, (s) => /^images\s+mail,urgent$/.test(s[1] ?? ''))
+      await complete(
+        `rpd scale --state-dir ${dir} i`,
+        (s) => s[0] === `% rpd scale --state-dir ${dir} images=`,
+      )
+      await complete(`rpd logs --state-dir ${dir} --group `, (s) =>
+        /^images\s+mail,urgent\s+master$/.test(s[1] ?? ''),
+      )
+      await complete('rpd kill U', (s) => s[0] === '% rpd kill USR')
     },
   )
 })

@@ -130,13 +130,22 @@ _${bin}_groups() {
   compadd "$@" -a groups
 }
 
+# rpd logs --group: the groups, and the master's own lines.
+_${bin}_log_sources() {
+  _${bin}_groups "$@"
+  compadd "$@" master
+}
+
 `
   let out = script.replace(`\n_${bin}() {`, `\n${helper}_${bin}() {`)
   out = out.replace(/(--state-dir"\[[^\n]*?\]):file:_files"/g, '$1:directory:_files -/"')
   out = out.replace(/^([\w-]+)\)\n_arguments -S \\\n[\s\S]*?;; $/gm, (block, id: string) => {
     let next = block
     for (const flag of GROUP_FLAGS[id] ?? [])
-      next = next.replace(new RegExp(`(${flag}"\\[[^\\n]*?\\]):file:_files"`), `$1:group:_${bin}_groups"`)
+      next = next.replace(
+        new RegExp(`(${flag}"\\[[^\\n]*?\\]):file:_files"`),
+        `$1:group:_${bin}_${id === 'logs' ? 'log_sources' : 'groups'}"`,
+      )
     const kind = GROUP_ARGUMENTS[id]
     if (kind) next = next.replace('"*: :_files"', `"*: :_${bin}_groups${kind === 'spec' ? ' -S =' : ''}"`)
     if (id === 'kill') next = next.replace('"*: :_files"', `"1:signal:(${KILL_SIGNALS.join(' ')})"`)
