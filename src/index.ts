@@ -11,6 +11,7 @@ export {
   type StopOptions,
 } from './client/pool.js'
 export type { StatusJson, WorkerJson } from './client/pool-status.js'
+export type { PoolProgress } from './client/progress-report.js'
 export type { PublicConfig } from './client/config.js'
 export type { LogLine } from './state/log-file.js'
 export { parseLogLine } from './state/log-file.js'

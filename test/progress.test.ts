@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createProgress } from '../src/present/progress.js'
+import { measureProgress } from '../src/client/progress-report.js'
+import { createProgress, formatProgress } from '../src/present/progress.js'
+import type { StatusFile, WorkerStatus } from '../src/state/status-file.js'
 import { waitFor } from './helpers/cli.js'
 
 // A writable text stream in memory: what a terminal (or a pipe) would have received.
@@ -165,5 +167,108 @@ describe('createProgress not on a terminal', () => {
     const progress = createProgress(stream, { tty: true, throttleMs: 0 })
     progress.update('live')
     expect(stream.text).toBe('\rlive\x1b[K')
+  })
+})
+
+describe('createProgress with colours', () => {
+  it('keeps colours on a text that fits, and drops them from one it must cut', () => {
+    const wide = streamOf({ isTTY: true, columns: 80 })
+    createProgress(wide, { throttleMs: 0 }).update('\x1b[1m3/8\x1b[0m started')
+    expect(wide.text).toBe('\r\x1b[1m3/8\x1b[0m started\x1b[K')
+    const narrow = streamOf({ isTTY: true, columns: 6 })
+    createProgress(narrow, { throttleMs: 0 }).update('\x1b[1m3/8\x1b[0m started')
+    expect(narrow.text).toBe('\r3/8 …\x1b[K')
+  })
+})
+
+const progress = (fields: Partial<Parameters<typeof formatProgress>[0]>) => ({
+  action: 'start' as const,
+  started: 0,
+  total: 0,
+  stopping: 0,
+  busy: 0,
+  ...fields,
+})
+
+describe('formatProgress', () => {
+  it('counts workers started, replaced and stopping', () => {
+    expect(formatProgress(progress({ started: 3, total: 8 }))).toBe('3/8 started')
+    expect(formatProgress(progress({ action: 'restart', started: 1, total: 4, stopping: 1 }))).toBe(
+      '1/4 replaced, stopping 1',
+    )
+    expect(formatProgress(progress({ action: 'scale', started: 2, total: 2, stopping: 3, busy: 1 }))).toBe(
+      'stopping 3 … waiting for 1 busy',
+    )
+    expect(formatProgress(progress({ action: 'stop', stopping: 5, busy: 2 }))).toBe(
+      'stopping 5 … waiting for 2 busy',
+    )
+    expect(formatProgress(progress({ action: 'stop' }))).toBe('stopping the master')
+  })
+
+  it('paints only when asked', () => {
+    const painted = formatProgress(progress({ action: 'stop', stopping: 5, busy: 2 }), true)
+    expect(painted).toBe('stopping \x1b[1m5\x1b[0m … \x1b[33mwaiting for 2 busy\x1b[0m')
+    expect(formatProgress(progress({ started: 1, total: 2 }), false)).not.toContain('\x1b')
+  })
+})
+
+describe('measureProgress', () => {
+  let slot = 0
+  const worker = (queues: string, state: WorkerStatus['state'], fields: Partial<WorkerStatus> = {}) =>
+    ({
+      slot: ++slot,
+      // No such process: what the worker reported is all there is to go by.
+      pid: 2 ** 22 + slot,
+      startTime: '1',
+      queues,
+      state,
+      startedAt: '',
+      restarts: 0,
+      epoch: 0,
+      lastExit: null,
+      job: null,
+      ...fields,
+    }) as WorkerStatus
+  const statusOf = (formation: Record<string, number>, workers: WorkerStatus[]) =>
+    ({ formation, workers }) as unknown as StatusFile
+  const job = { class: 'Slow', queue: 'foo', since: '' }
+
+  it('counts running workers up to each group’s count, and the stopping ones with their jobs', () => {
+    const status = statusOf({ foo: 3, bar: 1 }, [
+      worker('foo', 'running'),
+      worker('foo', 'starting'),
+      worker('bar', 'running'),
+      worker('bar', 'running'),
+      worker('baz', 'stopping', { job }),
+      worker('baz', 'stopping'),
+      worker('foo', 'backoff'),
+    ])
+    expect(measureProgress(status, 'scale')).toEqual({
+      action: 'scale',
+      started: 2,
+      total: 4,
+      stopping: 2,
+      busy: 1,
+    })
+  })
+
+  it('for a restart counts only replacements of the groups named', () => {
+    const status = statusOf({ foo: 2, bar: 1 }, [
+      worker('foo', 'running', { epoch: 1 }),
+      worker('foo', 'running', { epoch: 0 }),
+      worker('bar', 'running', { epoch: 0 }),
+    ])
+    expect(measureProgress(status, 'restart', { foo: 1 })).toMatchObject({ started: 1, total: 2 })
+  })
+
+  it('for a stop counts every worker still there', () => {
+    const status = statusOf({ foo: 2 }, [worker('foo', 'stopping', { job }), worker('foo', 'running')])
+    expect(measureProgress(status, 'stop')).toEqual({
+      action: 'stop',
+      started: 0,
+      total: 0,
+      stopping: 2,
+      busy: 1,
+    })
   })
 })

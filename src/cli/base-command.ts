@@ -29,6 +29,7 @@ export abstract class BaseCommand extends Command {
       flags,
       dir: this.stateDir(flags['state-dir'] as string | undefined),
       print: this.print,
+      terminal: process.stdout,
     })
     if (code) this.exit(code)
   }

@@ -55,7 +55,7 @@ export async function runFast(args: string[]): Promise<number | undefined> {
   const print = (line: string) => process.stdout.write(`${line}\n`)
   try {
     const dir = resolveStateDir(parsed.flags['state-dir'] as string | undefined)
-    return await runAction(id, { ...parsed, dir, print })
+    return await runAction(id, { ...parsed, dir, print, terminal: process.stdout })
   } catch (error) {
     return reportError(error)
   }

@@ -4,7 +4,8 @@ import { findMaster } from '../state/master-pid.js'
 import { type GuardConfig, type PoolConfig, readPool } from '../state/pool-file.js'
 import { compileLimits } from '../autoscale/limits-config.js'
 import { updatePool } from '../state/pool-lock.js'
-import { type Print, formationApplied, waitForMaster } from './pool-wait.js'
+import { type MeasureProgress, type Print, formationApplied, waitForMaster } from './pool-wait.js'
+import { type OnProgress, measureProgress, reportChanges } from './progress-report.js'
 import { signalVerified } from '../proc/process-identity.js'
 import { RpdError } from '../errors.js'
 import { requireMaster } from './signal-master.js'
@@ -15,6 +16,7 @@ import type { StatusFile } from '../state/status-file.js'
 export interface ApplyOptions {
   wait?: boolean
   timeoutMs?: number
+  onProgress?: OnProgress
 }
 
 export type ApplyOutcome = (
@@ -34,6 +36,7 @@ async function applyToMaster(
   print: Print,
   what: string,
   done: (status: StatusFile) => boolean,
+  measure: MeasureProgress = (status) => measureProgress(status, 'scale'),
 ): Promise<ApplyOutcome> {
   const lookup = findMaster(paths)
   if (!lookup.running) return { kind: 'saved', pool }
@@ -51,11 +54,17 @@ async function applyToMaster(
       what,
       timeoutMs: options.timeoutMs,
       done,
+      onProgress: progressFrom(options.onProgress, measure),
     })
     return { kind: 'applied', pool, status }
   } finally {
     reader.close()
   }
+}
+
+function progressFrom(onProgress: OnProgress | undefined, measure: MeasureProgress) {
+  const report = reportChanges(onProgress)
+  return report && ((status: StatusFile) => report(measure(status)))
 }
 
 // Merges changes (foo=4, foo=+2, foo=-1, foo=0) into pool.yml under the lock and applies them to a running pool.
@@ -125,6 +134,7 @@ export async function reloadPool(dir: string, options: ApplyOptions, print: Prin
     print,
     'reloading',
     (status) => formationMatches(status.formation, pool) && formationApplied(status, pool.generation),
+    (status) => measureProgress(status, 'reload'),
   )
   if (outcome.kind === 'saved') throw new RpdError('not running: start a pool with rpd start', 3)
   return outcome
@@ -153,8 +163,15 @@ export async function restartPool(
     for (const group of targets) restartEpochs[group] = (restartEpochs[group] ?? 0) + 1
     return { ...pool, restartEpochs }
   })
-  const outcome = await applyToMaster(paths, after, options, print, 'restarting', (status) =>
-    restartDone(status, after, targets),
+  const epochs = Object.fromEntries(targets.map((group) => [group, after.restartEpochs[group] ?? 0]))
+  const outcome = await applyToMaster(
+    paths,
+    after,
+    options,
+    print,
+    'restarting',
+    (status) => restartDone(status, after, targets),
+    (status) => measureProgress(status, 'restart', epochs),
   )
   if (outcome.kind === 'saved') throw new RpdError('not running: start a pool with rpd start', 3)
   return outcome

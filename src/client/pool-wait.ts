@@ -4,6 +4,7 @@ import { LogReader, follow } from '../state/log-tail.js'
 import { type ProcessIdentity, isAlive } from '../proc/process-identity.js'
 import type { StatePaths } from '../state/state-dir.js'
 import { type StatusFile, readStatusFile } from '../state/status-file.js'
+import type { PoolProgress } from './progress-report.js'
 
 // How long `start`, `scale`, `reload` and `restart` wait for the master to apply a change, unless told.
 export const APPLY_TIMEOUT_MS = 60_000
@@ -50,7 +51,11 @@ export interface WaitApplied {
   what: string
   timeoutMs?: number
   since?: number
+  // Called with the progress each status of this master shows.
+  onProgress?: (status: StatusFile) => void
 }
+
+export type MeasureProgress = (status: StatusFile) => PoolProgress
 
 // Follows the log, printing it, until the master's status satisfies done(); fails when the master dies,
 // a worker started for the change crashes, or the timeout passes.
@@ -69,6 +74,7 @@ export async function waitForMaster(options: WaitApplied): Promise<StatusFile> {
       const status = readStatusFile(options.paths)
       const current =
         status && status.pid === options.master.pid && status.startTime === options.master.startTime
+      if (current) options.onProgress?.(status)
       if (current && options.done(status)) return status
       if (!isAlive(options.master)) {
         const words = lastMasterWords(seen, options.master.pid)

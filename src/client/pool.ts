@@ -8,6 +8,7 @@ import type { PublicConfig } from './config.js'
 import { type StatusJson, readFullStatus, statusJson } from './pool-status.js'
 import { signalMaster } from './signal-master.js'
 import { checkTimeoutMs } from './timeout.js'
+import type { PoolProgress } from './progress-report.js'
 
 // Each operation loads what it needs when called: `rpd status` and `rpd kill` run through this class without
 // loading the YAML parser, the regular-expression engine or the daemon launcher.
@@ -16,6 +17,9 @@ export interface PoolOptions {
   stateDir?: string
   // Receives the progress lines the CLI would print (the master's log lines while waiting); default: none.
   onLine?: (line: string) => void
+  // Told where a waiting start, scale, reload, restart or stop has got to (workers started of how many, workers
+  // still stopping and busy), each time that changes; the CLI draws it as a live line on a terminal.
+  onProgress?: (progress: PoolProgress) => void
 }
 
 export interface StartPoolOptions {
@@ -179,6 +183,7 @@ export class Pool {
         timeoutMs: toMs(options.timeout),
         cwd: options.cwd,
         env: options.env,
+        onProgress: this.options.onProgress,
       },
       this.print,
     )
@@ -197,7 +202,7 @@ export class Pool {
     const outcome = await scalePool(
       this.stateDir,
       changeSpecs(changes),
-      { wait: options.wait, timeoutMs: toMs(options.timeout) },
+      { wait: options.wait, timeoutMs: toMs(options.timeout), onProgress: this.options.onProgress },
       this.print,
     )
     return applyResult(outcome)
@@ -208,7 +213,7 @@ export class Pool {
     const { reloadPool } = await import('./apply-pool.js')
     const outcome = await reloadPool(
       this.stateDir,
-      { wait: options.wait, timeoutMs: toMs(options.timeout) },
+      { wait: options.wait, timeoutMs: toMs(options.timeout), onProgress: this.options.onProgress },
       this.print,
     )
     return applyResult(outcome)
@@ -220,7 +225,7 @@ export class Pool {
     const outcome = await restartPool(
       this.stateDir,
       groups,
-      { wait: options.wait, timeoutMs: toMs(options.timeout) },
+      { wait: options.wait, timeoutMs: toMs(options.timeout), onProgress: this.options.onProgress },
       this.print,
     )
     return applyResult(outcome)
@@ -347,7 +352,12 @@ export class Pool {
     const { stopPool } = await import('./stop-pool.js')
     return stopPool(
       this.stateDir,
-      { timeoutMs: toMs(options.timeout), force: options.force, signal: options.signal },
+      {
+        timeoutMs: toMs(options.timeout),
+        force: options.force,
+        signal: options.signal,
+        onProgress: this.options.onProgress,
+      },
       this.print,
     )
   }

@@ -24,6 +24,7 @@ import {
 import { withPoolLock } from '../state/pool-lock.js'
 import { findLeftovers } from './pool-status.js'
 import { type Print, formationApplied, waitForMaster } from './pool-wait.js'
+import { type OnProgress, measureProgress, reportChanges } from './progress-report.js'
 import { type ProcessIdentity, isAlive, identityOf } from '../proc/process-identity.js'
 import { environmentFor, readResquePoolConfig, readResquePoolFile } from '../state/resque-pool-config.js'
 import { parseSignal } from '../proc/signals.js'
@@ -36,6 +37,8 @@ import { stopLeftovers, stopOrphans } from './stop-pool.js'
 export const MASTER_BOOT_TIMEOUT_MS = 15_000
 
 export interface StartOptions {
+  // Told how many workers have started while start waits for them.
+  onProgress?: OnProgress
   // Guards and the worker budget (--max-load, --max-total, ...), merged over the saved ones.
   guards?: GuardConfig
   specs?: string[]
@@ -313,7 +316,9 @@ export async function startPool(dir: string, options: StartOptions, print: Print
     return { master, pool, paths, child }
   }
   if (options.wait !== false) {
+    const report = reportChanges(options.onProgress)
     await waitForMaster({
+      onProgress: report && ((status) => report(measureProgress(status, 'start'))),
       paths,
       master,
       reader,

@@ -6,6 +6,7 @@ import { findMaster, removeMasterPid } from '../state/master-pid.js'
 import { findLeftovers, findOrphans, isPoolWorker } from './pool-status.js'
 import { stopPoolProcesses } from '../proc/pool-processes.js'
 import type { Print } from './pool-wait.js'
+import { type OnProgress, measureProgress, reportChanges } from './progress-report.js'
 import {
   type ProcessIdentity,
   groupsAlive,
@@ -25,6 +26,8 @@ export interface StopOptions {
   timeoutMs?: number
   force?: boolean
   signal?: AbortSignal
+  // Told how many workers are still stopping, and how many of them busy, while stop waits.
+  onProgress?: OnProgress
 }
 
 export type StopOutcome = 'stopped' | 'not running'
@@ -47,6 +50,7 @@ async function waitGone(
   print: Print,
   timeoutMs: number,
   signal?: AbortSignal,
+  onProgress?: OnProgress,
 ) {
   const outcome = await follow({
     dir,
@@ -54,7 +58,12 @@ async function waitGone(
     onLine: print,
     timeoutMs,
     signal,
-    check: () => (everythingGone(master, workerIdentities(dir)) ? true : undefined),
+    check: () => {
+      if (everythingGone(master, workerIdentities(dir))) return true
+      const status = onProgress && readStatusFile(statePaths(dir))
+      if (status?.pid === master.pid) onProgress?.(measureProgress(status, 'stop'))
+      return undefined
+    },
     // The master removes master.pid in its last moments; its exit itself makes no file event.
     soon: () => !fs.existsSync(statePaths(dir).pid),
   })
@@ -131,7 +140,8 @@ async function stopMaster(dir: string, options: StopOptions, print: Print): Prom
     const first = options.force ? 'SIGTERM' : isStopping(paths, master) ? 0 : 'SIGQUIT'
     if (!signalVerified(master, first)) return 'stopped'
     const timeoutMs = options.timeoutMs ?? STOP_TIMEOUT_MS
-    if (await waitGone(dir, master, reader, print, timeoutMs, options.signal)) return 'stopped'
+    const onProgress = reportChanges(options.onProgress)
+    if (await waitGone(dir, master, reader, print, timeoutMs, options.signal, onProgress)) return 'stopped'
     if (options.signal?.aborted)
       throw new RpdError(
         `interrupted; the master ${master.pid} goes on stopping`,
@@ -140,7 +150,8 @@ async function stopMaster(dir: string, options: StopOptions, print: Print): Prom
       )
     print(`rpd: workers still running after ${timeoutMs / 1000} s: escalating to TERM`)
     signalVerified(master, 'SIGQUIT')
-    if (await waitGone(dir, master, reader, print, ESCALATE_GRACE_MS, options.signal)) return 'stopped'
+    if (await waitGone(dir, master, reader, print, ESCALATE_GRACE_MS, options.signal, onProgress))
+      return 'stopped'
     print('rpd: still running: sending KILL to the master and every worker process group')
     signalVerified(master, 'SIGTERM')
     const workers = workerIdentities(dir)

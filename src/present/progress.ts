@@ -1,4 +1,5 @@
-import { CLEAR_TO_LINE_END, sanitizeText, truncateToWidth } from './terminal.js'
+import type { PoolProgress } from '../client/progress-report.js'
+import { CLEAR_TO_LINE_END, paint, sanitizeText, truncateToWidth } from './terminal.js'
 
 // A live one-line progress (`3/8 started`) for commands that wait; permanent lines print above it.
 // Not on a terminal, the live line is left out and permanent lines print as plain lines.
@@ -39,9 +40,13 @@ export function createProgress(stream: ProgressStream, options: ProgressOptions 
   let timer: NodeJS.Timeout | undefined
 
   const fit = (text: string) => {
-    const oneLine = sanitizeText(text.replace(/\s*\n\s*/g, ' '))
+    const plain = stripColours(text)
+    const oneLine = sanitizeText(plain.replace(/\s*\n\s*/g, ' '))
     // One cell short of the width: a line that fills it would wrap on some terminals.
-    return stream.columns && stream.columns > 1 ? truncateToWidth(oneLine, stream.columns - 1) : oneLine
+    const fitted =
+      stream.columns && stream.columns > 1 ? truncateToWidth(oneLine, stream.columns - 1) : oneLine
+    // Colours stay only on a text that needed no cutting or replacing.
+    return fitted === plain ? text : fitted
   }
   const draw = (text: string) => {
     stream.write(`\r${text}${CLEAR_TO_LINE_END}`)
@@ -92,6 +97,9 @@ export function createProgress(stream: ProgressStream, options: ProgressOptions 
   }
 }
 
+// eslint-disable-next-line no-control-regex
+const stripColours = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '')
+
 function createPlainProgress(stream: ProgressStream): Progress {
   return {
     update() {},
@@ -102,4 +110,20 @@ function createPlainProgress(stream: ProgressStream): Progress {
       if (text !== undefined) stream.write(`${text}\n`)
     },
   }
+}
+
+// The live line for a waiting command: `3/8 started`, `stopping 5 … waiting for 2 busy`.
+export function formatProgress(progress: PoolProgress, colour = false): string {
+  const count = (text: string) => paint(text, 'bold', colour)
+  const parts: string[] = []
+  const verb = progress.action === 'restart' ? 'replaced' : 'started'
+  if (progress.action !== 'stop' && (progress.started < progress.total || !progress.stopping))
+    parts.push(`${count(`${progress.started}/${progress.total}`)} ${verb}`)
+  if (progress.stopping || progress.action === 'stop') {
+    const busy = progress.busy ? ` … ${paint(`waiting for ${progress.busy} busy`, 'yellow', colour)}` : ''
+    parts.push(
+      progress.stopping ? `stopping ${count(String(progress.stopping))}${busy}` : 'stopping the master',
+    )
+  }
+  return parts.join(', ')
 }

@@ -49,6 +49,16 @@ export class TmuxPane {
     }
   }
 
+  // The visible screen with its colours and attributes as escape sequences.
+  styledScreen(): string {
+    return this.tmux('capture-pane', '-p', '-e', '-t', 'pane')
+  }
+
+  // From now on, every byte the pane's program writes is appended to file, as written.
+  record(file: string): void {
+    this.tmux('pipe-pane', '-t', 'pane', '-o', `cat >> '${file}'`)
+  }
+
   keys(...keys: string[]): void {
     this.tmux('send-keys', '-t', 'pane', ...keys)
   }

@@ -1,4 +1,5 @@
 import { checkTimeoutMs } from '../../client/timeout.js'
+import type { ProgressStream } from '../../present/progress.js'
 // What a command does once its flags are parsed, shared by the oclif command and bin/run.js's fast path.
 export interface ActionInput {
   argv: string[]
@@ -7,6 +8,8 @@ export interface ActionInput {
   // The resolved state directory.
   dir: string
   print: (line: string) => void
+  // Where a live progress line may be drawn (stdout, when it is a terminal).
+  terminal?: ProgressStream
 }
 
 // Returns the exit code (undefined for 0); expected failures throw RpdError.

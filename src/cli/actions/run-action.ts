@@ -5,6 +5,7 @@ import { type ActionInput, flagTimeoutMs } from './action.js'
 export const ACTION_COMMANDS = new Set([
   'schedule',
   'autoscale',
+  'complete-groups',
   'config',
   'enqueue',
   'kill',

@@ -2,13 +2,15 @@ import { Pool } from '../../client/pool.js'
 import { formatScaled } from '../../present/outcomes.js'
 import { parseChanges } from '../../state/formation.js'
 import { type Action, flagNumber, flagString } from './action.js'
+import { liveProgress } from './live-progress.js'
 
 // The fleet's Redis: --redis, else REDIS_URL, else the local default.
 export function fleetRedis(flags: Record<string, unknown>): string {
   return flagString(flags, 'redis') ?? (process.env.REDIS_URL || 'redis://127.0.0.1:6379')
 }
 
-const scale: Action = async ({ dir, argv, flags, print }) => {
+const scale: Action = async (input) => {
+  const { dir, argv, flags, print } = input
   const fleet = flagString(flags, 'fleet')
   if (fleet) {
     const { describeFleetFormation, scaleFleet } = await import('../../client/fleet-client.js')
@@ -21,10 +23,10 @@ const scale: Action = async ({ dir, argv, flags, print }) => {
     dir,
     parseChanges(argv).map((change) => change.group),
   )
-  const result = await new Pool({ stateDir: dir, onLine: print }).scale(argv, {
-    wait: !flags['no-wait'],
-    timeout: flagNumber(flags, 'timeout'),
-  })
+  const live = liveProgress(input)
+  const result = await new Pool({ stateDir: dir, ...live })
+    .scale(argv, { wait: !flags['no-wait'], timeout: flagNumber(flags, 'timeout') })
+    .finally(live.finish)
   formatScaled(result).forEach(print)
   return undefined
 }
