@@ -40,14 +40,51 @@ end
 return false
 `
 
-// Puts a job that was reserved but never started back at the head of its queue. KEYS: resque:worker:ID, the queue.
-const RELEASE_SCRIPT = `
-redis.call('DEL', KEYS[1])
-redis.call('LPUSH', KEYS[2], ARGV[1])
-return 1
+// A worker's last word, in one atomic step: the end of its job (counted, or failed), a job that a reserve still on
+// its way took but the worker never started back at the head of its queue, then Resque's unregister_worker.
+// Sent in one piece, it needs no answer to take effect: a Redis that is frozen (or slow) applies it when it
+// resumes, even after the worker has exited. KEYS: resque:worker:ID, stat:processed, stat:processed:ID, failed,
+// stat:failed, stat:failed:ID, workers, worker:ID:started, workers:heartbeat, then the queues the worker polls.
+// ARGV: what to finish ('' nothing, 'ok', or 'failed' with the failure entry in ARGV[2]), the worker's id, then each
+// queue's name (JSON). Returns 'done', or 'held' when resque:worker:ID holds a record it cannot place (then nothing
+// of the registration is removed, and whoever prunes the worker fails that job, as Resque does).
+const RETIRE_SCRIPT = `
+if ARGV[1] ~= '' then
+  if ARGV[1] == 'failed' then
+    redis.call('RPUSH', KEYS[4], ARGV[2])
+    redis.call('INCRBY', KEYS[5], 1)
+  end
+  redis.call('DEL', KEYS[1])
+  redis.call('INCRBY', KEYS[2], 1)
+end
+local held = redis.call('GET', KEYS[1])
+if held then
+  local placed = false
+  local marker = ',"payload":'
+  for i = 10, #KEYS do
+    local prefix = '{"queue":' .. ARGV[i - 6] .. ',"run_at":"'
+    if not placed and string.sub(held, 1, #prefix) == prefix then
+      local close = string.find(held, '"', #prefix + 1, true)
+      if close and string.sub(held, close + 1, close + #marker) == marker then
+        local job = string.sub(held, close + #marker + 1, -2)
+        -- The reserve stored a job that is not JSON as a JSON string of its text. (A job that is itself a bare
+        -- JSON string of text that is not JSON cannot be told from that; either way it is no job to run.)
+        if string.sub(job, 1, 1) == '"' then
+          local ok, text = pcall(cjson.decode, job)
+          if ok and type(text) == 'string' and not pcall(cjson.decode, text) then job = text end
+        end
+        redis.call('LPUSH', KEYS[i], job)
+        placed = true
+      end
+    end
+  end
+  if not placed then return 'held' end
+end
+redis.call('SREM', KEYS[7], ARGV[3])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[6], KEYS[8])
+redis.call('HDEL', KEYS[9], ARGV[3])
+return 'done'
 `
-
-const RELEASE_COMMAND = 'rpdRelease'
 
 // What the job just run left to record: nothing failed, or the failure.
 export type Outcome = { failure?: { error: unknown } }
@@ -75,9 +112,13 @@ export class WorkerRegistry {
   }
 
   // Resque stamps heartbeats with the Redis server's clock, so hosts with skewed clocks agree.
-  async heartbeat(): Promise<void> {
+  async serverTime(): Promise<number> {
     const [seconds] = await this.redis.time()
-    await this.redis.hset(this.keys.heartbeats, this.id, formatLocalIso8601(new Date(Number(seconds) * 1000)))
+    return Number(seconds)
+  }
+
+  async heartbeat(seconds: number): Promise<void> {
+    await this.redis.hset(this.keys.heartbeats, this.id, formatLocalIso8601(new Date(seconds * 1000)))
   }
 
   // Resque's done_working, reserve and working_on in one atomic step: the finished job's stats (and failure), then
@@ -131,13 +172,24 @@ export class WorkerRegistry {
     await this.advance([], new Date(), { working, failure })
   }
 
-  // A job reserved but never started goes back to the head of its queue, as if it had never been taken.
-  async release(queue: string, text: string): Promise<void> {
-    await this.script(RELEASE_COMMAND, RELEASE_SCRIPT, 2, [
-      this.keys.worker(this.id),
-      this.keys.queue(queue),
-      text,
-    ])
+  // The worker's exit, sent as one EVAL (the full script: a Redis that has not seen it needs no second round trip,
+  // which a frozen Redis would never answer). Resolves with the script's answer.
+  retire(queues: readonly string[], finished?: { working: WorkingOn } & Outcome): Promise<'done' | 'held'> {
+    const { keys, names } = this.scriptArgs(queues)
+    const all = [
+      ...keys.slice(0, 6),
+      this.keys.workers,
+      this.keys.workerStarted(this.id),
+      this.keys.heartbeats,
+      ...keys.slice(6),
+    ]
+    const args = [
+      finished ? (finished.failure ? 'failed' : 'ok') : '',
+      finished?.failure ? this.formatFailure(finished.working, finished.failure.error) : '',
+      this.id,
+      ...names,
+    ]
+    return this.redis.eval(RETIRE_SCRIPT, all.length, ...all, ...args) as Promise<'done' | 'held'>
   }
 
   // A defined command is sent as EVALSHA: the script travels once, not with every job. Defined without a key
