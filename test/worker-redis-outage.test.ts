@@ -151,7 +151,7 @@ describe("a worker's exit script", () => {
       await redis.rpush('resque:queue:bar', job, 'next')
       // What a reserve still on its way when the worker decided to exit leaves behind.
       expect(await registry.advance(['foo', 'bar'], new Date())).toEqual({ queue: 'bar', text: job })
-      expect(await registry.retire(['foo', 'bar'])).toBe('done')
+      expect(await registry.retire(['foo', 'bar']).reply).toBe('done')
       expect(await redis.lrange('resque:queue:bar', 0, -1)).toEqual([job, 'next'])
       expect(await redis.smembers('resque:workers')).toEqual([])
       expect(await redis.exists('resque:worker:host:1:foo,bar')).toBe(0)

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import { abandonedJob, formatFailure, type JobPayload } from './failure.js'
 import { parseJobJson, stringifyJobJson } from './job-json.js'
 import type { ResqueKeys } from './keys.js'
+import { ConnectionLost, FastConnection, FastScript, type FastTarget, type Reply } from './fast-script.js'
 import { formatLocalIso8601, formatUtcIso8601 } from './ruby-time.js'
 
 // What a worker's `resque:worker:ID` holds while it runs a job.
@@ -90,16 +91,28 @@ return 'done'
 export type Outcome = { failure?: { error: unknown } }
 
 const ADVANCE_COMMAND = 'rpdAdvance'
+const ADVANCE = new FastScript(ADVANCE_SCRIPT)
+const RETIRE = new FastScript(RETIRE_SCRIPT)
+// A fast connection that closed is opened again no sooner than this.
+const FAST_RETRY_MS = 5_000
 
 // One worker's registration in Redis, written the way Ruby Resque writes it.
 export class WorkerRegistry {
   private cachedArgs?: { signature: string; keys: string[]; names: string[] }
   private cachedRunAt?: { second: number; plain: string; text: string }
 
+  // The per-job script goes on a connection of its own when Redis is reachable by plain TCP: ioredis's command
+  // machinery cost a worker more CPU per job than the script itself.
+  private fast?: FastConnection
+  private fastAgainAt = 0
+  // The last script went on the fast connection: the exit must follow it there (one connection keeps the order).
+  private lastOnFast = false
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: ResqueKeys,
     readonly id: string,
+    private readonly fastTarget?: FastTarget,
   ) {}
 
   // SADD resque:workers and the start time; NX keeps the first start time when re-registering after Redis came back.
@@ -135,9 +148,46 @@ export class WorkerRegistry {
     args.push(finished?.failure ? this.formatFailure(finished.working, finished.failure.error) : '')
     args.push(this.runAt(at))
     for (const name of names) args.push(name)
-    const reply = await this.script(ADVANCE_COMMAND, ADVANCE_SCRIPT, keys.length, args)
+    const fast = this.fastConnection()
+    this.lastOnFast = fast !== undefined
+    const reply = fast
+      ? await this.runFast(fast, ADVANCE, keys.length, args)
+      : await this.script(ADVANCE_COMMAND, ADVANCE_SCRIPT, keys.length, args)
     if (!Array.isArray(reply)) return undefined
     return { queue: queues[Number(reply[0]) - 1], text: String(reply[1]) }
+  }
+
+  // The fast connection when it is up; otherwise undefined, opening one if it is time to.
+  private fastConnection(): FastConnection | undefined {
+    if (this.fast?.usable) return this.fast
+    if (!this.fastTarget || (this.fast && !this.fast.lost) || Date.now() < this.fastAgainAt) return undefined
+    if (this.redis.status !== 'ready') return undefined
+    this.fast = new FastConnection(this.fastTarget)
+    this.fastAgainAt = Date.now() + FAST_RETRY_MS
+    return undefined
+  }
+
+  // A call lost with the fast connection goes again through ioredis, which resends until Redis answers, as it
+  // does its own calls that a lost connection left unanswered.
+  private async runFast(
+    fast: FastConnection,
+    script: FastScript,
+    numberOfKeys: number,
+    args: string[],
+  ): Promise<Reply> {
+    let reply: Reply
+    try {
+      reply = await fast.run(script, [String(numberOfKeys), ...args])
+    } catch (error) {
+      if (!(error instanceof ConnectionLost)) throw error
+      return (await this.redis.eval(script.lua, numberOfKeys, ...args)) as Reply
+    }
+    if (reply instanceof Error) throw reply
+    return reply
+  }
+
+  close(): void {
+    this.fast?.close()
   }
 
   // The script's keys and JSON-encoded queue names, built once per queue list (a named group's never changes).
@@ -173,8 +223,12 @@ export class WorkerRegistry {
   }
 
   // The worker's exit, sent as one EVAL (the full script: a Redis that has not seen it needs no second round trip,
-  // which a frozen Redis would never answer). Resolves with the script's answer.
-  retire(queues: readonly string[], finished?: { working: WorkingOn } & Outcome): Promise<'done' | 'held'> {
+  // which a frozen Redis would never answer), on the connection the last script went on. `live`: it was written to a
+  // connection that is up (so Redis has it, or will once it resumes), not queued while ioredis reconnects.
+  retire(
+    queues: readonly string[],
+    finished?: { working: WorkingOn } & Outcome,
+  ): { live: boolean; reply: Promise<'done' | 'held'> } {
     const { keys, names } = this.scriptArgs(queues)
     const all = [
       ...keys.slice(0, 6),
@@ -189,7 +243,16 @@ export class WorkerRegistry {
       this.id,
       ...names,
     ]
-    return this.redis.eval(RETIRE_SCRIPT, all.length, ...all, ...args) as Promise<'done' | 'held'>
+    const fast = this.lastOnFast && this.fast?.usable ? this.fast : undefined
+    if (fast)
+      return {
+        live: true,
+        reply: this.runFast(fast, RETIRE, all.length, [...all, ...args]) as Promise<'done' | 'held'>,
+      }
+    return {
+      live: this.redis.status === 'ready',
+      reply: this.redis.eval(RETIRE_SCRIPT, all.length, ...all, ...args) as Promise<'done' | 'held'>,
+    }
   }
 
   // A defined command is sent as EVALSHA: the script travels once, not with every job. Defined without a key

@@ -10,6 +10,7 @@ import { formatWorkerId, parseQueueList, type ResqueKeys } from './keys.js'
 import { setProcline, setStartingTitle } from './process-title.js'
 import { hasGlobs, resolveQueues } from './queues.js'
 import { JobWatch } from './job-watch.js'
+import { fastTarget } from './fast-script.js'
 import { describeRedisError } from './redis-client.js'
 import { redactUrl } from './redis-url.js'
 import { WorkerRegistry, type Outcome, type WorkingOn } from './registry.js'
@@ -98,7 +99,7 @@ export class ResqueWorker {
     this.patterns = parseQueueList(options.group)
     this.hostname = options.hostname ?? os.hostname()
     this.id = formatWorkerId(this.hostname, process.pid, options.group)
-    this.registry = new WorkerRegistry(this.redis, this.keys, this.id)
+    this.registry = new WorkerRegistry(this.redis, this.keys, this.id, fastTarget(options.redisUrl))
     this.pollIntervalMs = options.pollIntervalMs ?? POLL_INTERVAL_MS
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS
     if (!hasGlobs(this.patterns)) this.polled = resolveQueues(this.patterns, [])
@@ -278,7 +279,7 @@ export class ResqueWorker {
     // removes the worker once Redis is back. Exit 1 asks it to.
     const unrecorded = () => (finished !== undefined && !interrupted) || this.finishing > 0
     if (this.redisLost && (this.shutdown === 'now' || !unrecorded())) return this.leaveToMaster()
-    const reply = this.registry.retire(this.polled, finished)
+    const { live, reply } = this.registry.retire(this.polled, finished)
     const answer = await new Promise<'done' | 'held' | 'sent' | 'lost' | Error>((resolve) => {
       let timer: NodeJS.Timeout | undefined
       const onLine = () => {
@@ -288,7 +289,7 @@ export class ResqueWorker {
         if (this.shutdown === 'now' || !unrecorded()) resolve('lost')
       }
       // Written to a live connection, the script is Redis's to apply; queued for a lost one, it is not yet.
-      if (this.redis.status === 'ready') onLine()
+      if (live) onLine()
       this.redis.on('ready', onLine)
       this.redis.on('error', onError)
       this.cutWait = () => resolve(timer ? 'sent' : 'lost')
@@ -303,6 +304,7 @@ export class ResqueWorker {
       })
     })
     this.cutWait = undefined
+    this.registry.close()
     if (answer === 'done') return 0
     if (answer === 'sent') {
       this.options.say(
