@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import { abandonedJob, formatFailure, type JobPayload } from './failure.js'
 import { parseJobJson, stringifyJobJson } from './job-json.js'
 import type { ResqueKeys } from './keys.js'
+import { ConnectionLost, FastConnection, FastScript, type FastTarget, type Reply } from './fast-script.js'
 import { formatLocalIso8601, formatUtcIso8601 } from './ruby-time.js'
 
 // What a worker's `resque:worker:ID` holds while it runs a job.
@@ -40,29 +41,78 @@ end
 return false
 `
 
-// Puts a job that was reserved but never started back at the head of its queue. KEYS: resque:worker:ID, the queue.
-const RELEASE_SCRIPT = `
-redis.call('DEL', KEYS[1])
-redis.call('LPUSH', KEYS[2], ARGV[1])
-return 1
+// A worker's last word, in one atomic step: the end of its job (counted, or failed), a job that a reserve still on
+// its way took but the worker never started back at the head of its queue, then Resque's unregister_worker.
+// Sent in one piece, it needs no answer to take effect: a Redis that is frozen (or slow) applies it when it
+// resumes, even after the worker has exited. KEYS: resque:worker:ID, stat:processed, stat:processed:ID, failed,
+// stat:failed, stat:failed:ID, workers, worker:ID:started, workers:heartbeat, then the queues the worker polls.
+// ARGV: what to finish ('' nothing, 'ok', or 'failed' with the failure entry in ARGV[2]), the worker's id, then each
+// queue's name (JSON). Returns 'done', or 'held' when resque:worker:ID holds a record it cannot place (then nothing
+// of the registration is removed, and whoever prunes the worker fails that job, as Resque does).
+const RETIRE_SCRIPT = `
+if ARGV[1] ~= '' then
+  if ARGV[1] == 'failed' then
+    redis.call('RPUSH', KEYS[4], ARGV[2])
+    redis.call('INCRBY', KEYS[5], 1)
+  end
+  redis.call('DEL', KEYS[1])
+  redis.call('INCRBY', KEYS[2], 1)
+end
+local held = redis.call('GET', KEYS[1])
+if held then
+  local placed = false
+  local marker = ',"payload":'
+  for i = 10, #KEYS do
+    local prefix = '{"queue":' .. ARGV[i - 6] .. ',"run_at":"'
+    if not placed and string.sub(held, 1, #prefix) == prefix then
+      local close = string.find(held, '"', #prefix + 1, true)
+      if close and string.sub(held, close + 1, close + #marker) == marker then
+        local job = string.sub(held, close + #marker + 1, -2)
+        -- The reserve stored a job that is not JSON as a JSON string of its text. (A job that is itself a bare
+        -- JSON string of text that is not JSON cannot be told from that; either way it is no job to run.)
+        if string.sub(job, 1, 1) == '"' then
+          local ok, text = pcall(cjson.decode, job)
+          if ok and type(text) == 'string' and not pcall(cjson.decode, text) then job = text end
+        end
+        redis.call('LPUSH', KEYS[i], job)
+        placed = true
+      end
+    end
+  end
+  if not placed then return 'held' end
+end
+redis.call('SREM', KEYS[7], ARGV[3])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[6], KEYS[8])
+redis.call('HDEL', KEYS[9], ARGV[3])
+return 'done'
 `
-
-const RELEASE_COMMAND = 'rpdRelease'
 
 // What the job just run left to record: nothing failed, or the failure.
 export type Outcome = { failure?: { error: unknown } }
 
 const ADVANCE_COMMAND = 'rpdAdvance'
+const ADVANCE = new FastScript(ADVANCE_SCRIPT)
+const RETIRE = new FastScript(RETIRE_SCRIPT)
+// A fast connection that closed is opened again no sooner than this.
+const FAST_RETRY_MS = 5_000
 
 // One worker's registration in Redis, written the way Ruby Resque writes it.
 export class WorkerRegistry {
   private cachedArgs?: { signature: string; keys: string[]; names: string[] }
   private cachedRunAt?: { second: number; plain: string; text: string }
 
+  // The per-job script goes on a connection of its own when Redis is reachable by plain TCP: ioredis's command
+  // machinery cost a worker more CPU per job than the script itself.
+  private fast?: FastConnection
+  private fastAgainAt = 0
+  // The last script went on the fast connection: the exit must follow it there (one connection keeps the order).
+  private lastOnFast = false
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: ResqueKeys,
     readonly id: string,
+    private readonly fastTarget?: FastTarget,
   ) {}
 
   // SADD resque:workers and the start time; NX keeps the first start time when re-registering after Redis came back.
@@ -75,9 +125,13 @@ export class WorkerRegistry {
   }
 
   // Resque stamps heartbeats with the Redis server's clock, so hosts with skewed clocks agree.
-  async heartbeat(): Promise<void> {
+  async serverTime(): Promise<number> {
     const [seconds] = await this.redis.time()
-    await this.redis.hset(this.keys.heartbeats, this.id, formatLocalIso8601(new Date(Number(seconds) * 1000)))
+    return Number(seconds)
+  }
+
+  async heartbeat(seconds: number): Promise<void> {
+    await this.redis.hset(this.keys.heartbeats, this.id, formatLocalIso8601(new Date(seconds * 1000)))
   }
 
   // Resque's done_working, reserve and working_on in one atomic step: the finished job's stats (and failure), then
@@ -94,9 +148,46 @@ export class WorkerRegistry {
     args.push(finished?.failure ? this.formatFailure(finished.working, finished.failure.error) : '')
     args.push(this.runAt(at))
     for (const name of names) args.push(name)
-    const reply = await this.script(ADVANCE_COMMAND, ADVANCE_SCRIPT, keys.length, args)
+    const fast = this.fastConnection()
+    this.lastOnFast = fast !== undefined
+    const reply = fast
+      ? await this.runFast(fast, ADVANCE, keys.length, args)
+      : await this.script(ADVANCE_COMMAND, ADVANCE_SCRIPT, keys.length, args)
     if (!Array.isArray(reply)) return undefined
     return { queue: queues[Number(reply[0]) - 1], text: String(reply[1]) }
+  }
+
+  // The fast connection when it is up; otherwise undefined, opening one if it is time to.
+  private fastConnection(): FastConnection | undefined {
+    if (this.fast?.usable) return this.fast
+    if (!this.fastTarget || (this.fast && !this.fast.lost) || Date.now() < this.fastAgainAt) return undefined
+    if (this.redis.status !== 'ready') return undefined
+    this.fast = new FastConnection(this.fastTarget)
+    this.fastAgainAt = Date.now() + FAST_RETRY_MS
+    return undefined
+  }
+
+  // A call lost with the fast connection goes again through ioredis, which resends until Redis answers, as it
+  // does its own calls that a lost connection left unanswered.
+  private async runFast(
+    fast: FastConnection,
+    script: FastScript,
+    numberOfKeys: number,
+    args: string[],
+  ): Promise<Reply> {
+    let reply: Reply
+    try {
+      reply = await fast.run(script, [String(numberOfKeys), ...args])
+    } catch (error) {
+      if (!(error instanceof ConnectionLost)) throw error
+      return (await this.redis.eval(script.lua, numberOfKeys, ...args)) as Reply
+    }
+    if (reply instanceof Error) throw reply
+    return reply
+  }
+
+  close(): void {
+    this.fast?.close()
   }
 
   // The script's keys and JSON-encoded queue names, built once per queue list (a named group's never changes).
@@ -131,13 +222,37 @@ export class WorkerRegistry {
     await this.advance([], new Date(), { working, failure })
   }
 
-  // A job reserved but never started goes back to the head of its queue, as if it had never been taken.
-  async release(queue: string, text: string): Promise<void> {
-    await this.script(RELEASE_COMMAND, RELEASE_SCRIPT, 2, [
-      this.keys.worker(this.id),
-      this.keys.queue(queue),
-      text,
-    ])
+  // The worker's exit, sent as one EVAL (the full script: a Redis that has not seen it needs no second round trip,
+  // which a frozen Redis would never answer), on the connection the last script went on. `live`: it was written to a
+  // connection that is up (so Redis has it, or will once it resumes), not queued while ioredis reconnects.
+  retire(
+    queues: readonly string[],
+    finished?: { working: WorkingOn } & Outcome,
+  ): { live: boolean; reply: Promise<'done' | 'held'> } {
+    const { keys, names } = this.scriptArgs(queues)
+    const all = [
+      ...keys.slice(0, 6),
+      this.keys.workers,
+      this.keys.workerStarted(this.id),
+      this.keys.heartbeats,
+      ...keys.slice(6),
+    ]
+    const args = [
+      finished ? (finished.failure ? 'failed' : 'ok') : '',
+      finished?.failure ? this.formatFailure(finished.working, finished.failure.error) : '',
+      this.id,
+      ...names,
+    ]
+    const fast = this.lastOnFast && this.fast?.usable ? this.fast : undefined
+    if (fast)
+      return {
+        live: true,
+        reply: this.runFast(fast, RETIRE, all.length, [...all, ...args]) as Promise<'done' | 'held'>,
+      }
+    return {
+      live: this.redis.status === 'ready',
+      reply: this.redis.eval(RETIRE_SCRIPT, all.length, ...all, ...args) as Promise<'done' | 'held'>,
+    }
   }
 
   // A defined command is sent as EVALSHA: the script travels once, not with every job. Defined without a key

@@ -10,6 +10,7 @@ import { formatWorkerId, parseQueueList, type ResqueKeys } from './keys.js'
 import { setProcline, setStartingTitle } from './process-title.js'
 import { hasGlobs, resolveQueues } from './queues.js'
 import { JobWatch } from './job-watch.js'
+import { fastTarget } from './fast-script.js'
 import { describeRedisError } from './redis-client.js'
 import { redactUrl } from './redis-url.js'
 import { WorkerRegistry, type Outcome, type WorkingOn } from './registry.js'
@@ -18,8 +19,9 @@ import { formatRubyTime } from './ruby-time.js'
 // Resque's defaults: poll every 5 s (INTERVAL), heartbeat every 60 s (pruned after 300 s without one).
 export const POLL_INTERVAL_MS = 5_000
 export const HEARTBEAT_INTERVAL_MS = 60_000
-// Unregistering at shutdown waits this long for Redis, then the worker exits anyway (the master cleans up after it).
-export const SHUTDOWN_REDIS_TIMEOUT_MS = 3_000
+// An exiting worker waits this long for Redis to answer its last script once it is on a live connection. Unanswered,
+// it is in Redis's hands (a frozen or slow Redis applies it when it resumes), so the worker exits anyway.
+export const SHUTDOWN_REDIS_TIMEOUT_MS = 1_000
 // After an unexpected Redis error the poll loop waits this long before trying again.
 export const ERROR_BACKOFF_MS = 1_000
 
@@ -67,28 +69,29 @@ export class ResqueWorker {
   private readonly heartbeatIntervalMs: number
   private readonly started = formatRubyTime()
   private registered = false
-  private registration?: Promise<void>
-  private unregistering = false
   private redisLost = false
   private paused = false
   private shutdown?: 'graceful' | 'now'
-  private stopNowResult?: Promise<number>
   private current?: CurrentJob
+  // The job a stop now interrupted: failed by the exit.
+  private interrupted?: CurrentJob
   private polled: string[] = []
   // The last job's end, recorded together with the next reserve (one round trip per job).
   private finished?: Finished
-  // The reserve on its way to Redis; an immediate stop waits for it to learn whether a job was taken.
-  private advancing?: Promise<Reserved | undefined>
-  // Taken by a reserve that answered after an immediate stop: it goes back to its queue.
-  private unstarted?: Reserved
+  // A job's end on its way to Redis with a reserve (or alone); it counts as recorded unless Redis refuses it.
+  private finishing = 0
+  // The exit: set once, from then on the worker sends Redis nothing but its last script.
+  private exiting?: Promise<number>
+  // Cuts short the wait for Redis's answer to the last script (TERM, or Redis lost with nothing left to record).
+  private cutWait?: () => void
   private readonly watch: JobWatch
   private title = ''
   private heartbeatTimer?: NodeJS.Timeout
   private heartbeatInFlight = false
   private wakeNap?: () => void
-  private resolveStoppedNow!: (code: number) => void
-  // Settles when an immediate stop is done, even if the loop is still waiting on a job or on Redis.
-  private readonly stoppedNow = new Promise<number>((resolve) => (this.resolveStoppedNow = resolve))
+  private resolveExited!: (code: number) => void
+  // Settles when the exit is done, even if the loop is still waiting on a job or on Redis.
+  private readonly exited = new Promise<number>((resolve) => (this.resolveExited = resolve))
 
   constructor(private readonly options: WorkerOptions) {
     this.redis = options.redis
@@ -96,7 +99,7 @@ export class ResqueWorker {
     this.patterns = parseQueueList(options.group)
     this.hostname = options.hostname ?? os.hostname()
     this.id = formatWorkerId(this.hostname, process.pid, options.group)
-    this.registry = new WorkerRegistry(this.redis, this.keys, this.id)
+    this.registry = new WorkerRegistry(this.redis, this.keys, this.id, fastTarget(options.redisUrl))
     this.pollIntervalMs = options.pollIntervalMs ?? POLL_INTERVAL_MS
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS
     if (!hasGlobs(this.patterns)) this.polled = resolveQueues(this.patterns, [])
@@ -110,18 +113,20 @@ export class ResqueWorker {
 
   // Registers, works until asked to stop, unregisters; resolves with the exit code.
   run(): Promise<number> {
-    return Promise.race([this.loop(), this.stoppedNow])
+    return Promise.race([this.loop(), this.exited])
   }
 
   private async loop(): Promise<number> {
     setStartingTitle()
     this.watchRedis()
     // Asked to stop before anything reached Redis: there is nothing to undo.
-    if (this.shutdown) return this.stopNowResult ?? 0
+    if (this.shutdown) return this.exit()
     // Set first: a stop during registration must unregister, or a half-registered worker would stay behind.
     this.registered = true
-    await this.register()
-    if (this.shutdown) return this.shutdown === 'now' ? (this.stopNowResult ?? 0) : this.unregister()
+    await this.register().catch((error: unknown) => {
+      if (!this.exiting) throw error
+    })
+    if (this.shutdown) return this.exit()
     this.options.say(`Starting worker ${this.id}`)
     this.options.notify({ type: 'ready', workerId: this.id })
     this.startHeartbeat()
@@ -131,9 +136,7 @@ export class ResqueWorker {
     } finally {
       this.watch.close()
     }
-    if (this.shutdown === 'now') return this.stopNowResult ?? 0
-    await this.recordFinished()
-    return this.unregister()
+    return this.exit()
   }
 
   // Workers started together would poll in step on the same beat: the first idle wait is a random
@@ -159,8 +162,7 @@ export class ResqueWorker {
       const woken = this.watch.wakes
       let reserved: Reserved | undefined
       try {
-        this.advancing = this.reserve(glance)
-        reserved = await this.advancing
+        reserved = await this.reserve(glance)
       } catch (error) {
         if (this.shutdown) break
         this.options.say(
@@ -169,13 +171,10 @@ export class ResqueWorker {
         await this.nap(ERROR_BACKOFF_MS)
         continue
       } finally {
-        this.advancing = undefined
         glance = false
       }
-      if (reserved && this.shutdown === 'now') {
-        this.unstarted = reserved
-        break
-      }
+      // The exit was sent after this reserve: it has put the job back at the head of its queue.
+      if (this.exiting) break
       if (reserved) {
         this.watch.pause()
         await this.perform(reserved)
@@ -193,12 +192,15 @@ export class ResqueWorker {
   // The last job's end when no reserve follows it (pause, stop).
   private async recordFinished(): Promise<void> {
     const finished = this.finished
-    if (!finished) return
+    if (!finished || this.exiting) return
     this.finished = undefined
+    this.finishing++
     try {
       await this.registry.finishJob(finished.working, finished.failure)
     } catch (error) {
       this.options.say(`cannot record the end of a job in Redis: ${describeRedisError(error)}`)
+    } finally {
+      this.finishing--
     }
   }
 
@@ -217,19 +219,26 @@ export class ResqueWorker {
       this.current ? `${reason}: finishing ${this.current.className}, then exiting` : `${reason}: exiting`,
     )
     this.wakeNap?.()
-    // With Redis away and no job to finish, waiting for Redis would only delay the exit.
-    if (!this.current && this.redis.status !== 'ready') void this.stopNow(reason)
+    // Idle: exit now. A reserve still on its way is answered before the exit, which puts back what it took.
+    if (!this.current) void this.exit()
   }
 
   // TERM or INT: stop at once; the interrupted job is recorded as failed, as Resque does. Resolves with the exit code.
   stopNow(reason: string): Promise<number> {
-    this.stopNowResult ??= this.abandon(reason).then((code) => {
-      this.resolveStoppedNow(code)
-      return code
-    })
-    return this.stopNowResult
+    if (this.shutdown !== 'now') {
+      const announced = this.shutdown !== undefined
+      this.shutdown = 'now'
+      const current = this.current
+      if (current && !current.recorded) {
+        current.recorded = true
+        this.interrupted = current
+        this.options.say(`${reason}: stopping now, interrupting ${current.className}`)
+      } else if (!announced) this.options.say(`${reason}: exiting`)
+      this.wakeNap?.()
+      this.cutWait?.()
+    }
+    return this.exit()
   }
-
   pause(): void {
     if (this.paused) return
     this.paused = true
@@ -247,77 +256,93 @@ export class ResqueWorker {
     this.wakeNap?.()
   }
 
-  private async abandon(reason: string): Promise<number> {
-    // A graceful stop with nothing to finish ends up here too; it has said so already.
-    const announced = this.shutdown !== undefined
-    this.shutdown = 'now'
-    this.wakeNap?.()
-    const current = this.current
-    const interrupted = current && !current.recorded ? current : undefined
-    if (interrupted) interrupted.recorded = true
-    if (interrupted) this.options.say(`${reason}: stopping now, interrupting ${interrupted.className}`)
-    else if (!announced) this.options.say(`${reason}: exiting`)
-    // With Redis away the job stays in resque:worker:ID, and whoever cleans up later (the master, a starting
-    // worker's pruning) records it as failed.
-    if (this.redisLost) return this.unregister()
-    try {
-      await withDeadline(this.settleBeforeExit(interrupted), SHUTDOWN_REDIS_TIMEOUT_MS)
-    } catch (error) {
-      this.options.say(`cannot record the interrupted job in Redis: ${describeRedisError(error)}`)
-    }
-    return this.unregister()
+  private exit(): Promise<number> {
+    this.exiting ??= this.retire().then((code) => {
+      this.resolveExited(code)
+      return code
+    })
+    return this.exiting
   }
 
-  // Before an immediate exit: the interrupted job fails, a finished one is recorded, one taken but not started
-  // goes back to the head of its queue.
-  private async settleBeforeExit(interrupted: CurrentJob | undefined): Promise<void> {
-    if (interrupted) return this.registry.finishJob(interrupted.working, { error: interruptedJob() })
-    // The loop, awaiting the same reserve, runs first and leaves what it took in `unstarted`.
-    await this.advancing?.catch(() => undefined)
-    const unstarted = this.unstarted
-    this.unstarted = undefined
-    if (unstarted) await this.registry.release(unstarted.queue, unstarted.text)
-    else await this.recordFinished()
+  // Resque's unregister_worker, with the end of the last job (or the interrupted one) in the same script. Sent as soon
+  // as the worker decides to exit: whatever it sent before lands first, and it sends nothing after.
+  private async retire(): Promise<number> {
+    clearInterval(this.heartbeatTimer)
+    this.watch.close()
+    if (!this.registered) return 0
+    const interrupted = this.interrupted
+    const finished: Finished | undefined = interrupted
+      ? { working: interrupted.working, failure: { error: interruptedJob() } }
+      : this.finished
+    this.finished = undefined
+    // A job's end not yet in Redis is worth waiting for (until TERM); a bare unregistration is not: the master
+    // removes the worker once Redis is back. Exit 1 asks it to.
+    const unrecorded = () => (finished !== undefined && !interrupted) || this.finishing > 0
+    if (this.redisLost && (this.shutdown === 'now' || !unrecorded())) return this.leaveToMaster()
+    const { live, reply } = this.registry.retire(this.polled, finished)
+    const answer = await new Promise<'done' | 'held' | 'sent' | 'lost' | Error>((resolve) => {
+      let timer: NodeJS.Timeout | undefined
+      const onLine = () => {
+        timer ??= setTimeout(() => resolve('sent'), SHUTDOWN_REDIS_TIMEOUT_MS)
+      }
+      const onError = () => {
+        if (this.shutdown === 'now' || !unrecorded()) resolve('lost')
+      }
+      // Written to a live connection, the script is Redis's to apply; queued for a lost one, it is not yet.
+      if (live) onLine()
+      this.redis.on('ready', onLine)
+      this.redis.on('error', onError)
+      this.cutWait = () => resolve(timer ? 'sent' : 'lost')
+      reply.then(resolve, (error: unknown) =>
+        resolve(error instanceof Error ? error : new Error(String(error))),
+      )
+      // Released once the wait is over, whichever way it ended.
+      void this.exited.finally(() => {
+        clearTimeout(timer)
+        this.redis.off('ready', onLine)
+        this.redis.off('error', onError)
+      })
+    })
+    this.cutWait = undefined
+    this.registry.close()
+    if (answer === 'done') return 0
+    if (answer === 'sent') {
+      this.options.say(
+        `no answer from Redis in ${SHUTDOWN_REDIS_TIMEOUT_MS / 1000} s; exiting (Redis unregisters ${this.id} when it resumes)`,
+      )
+      return 0
+    }
+    if (answer === 'lost') return this.leaveToMaster()
+    if (answer === 'held') {
+      this.options.say(
+        `cannot unregister ${this.id}: Redis holds a job record it does not expect; the master removes it`,
+      )
+      return 1
+    }
+    this.options.say(`cannot unregister ${this.id}: ${describeRedisError(answer)}; the master removes it`)
+    return 1
+  }
+
+  private leaveToMaster(): number {
+    this.options.say(`cannot unregister ${this.id}: Redis is away; the master removes it`)
+    return 1
   }
 
   // Resque sends the first heartbeat before registering, so pruning never mistakes a new worker for a dead one.
   // Again (Redis came back having forgotten this worker): keep the first start time and restore the job in progress.
-  // Kept in `registration`, which unregistering waits for: a registration landing after it would leave a ghost.
-  private register(again = false): Promise<void> {
-    this.registration = (async () => {
-      await this.registry.heartbeat()
-      if (this.unregistering) return
-      await this.registry.register(this.started, again)
-      if (again && this.current && !this.current.recorded)
-        await this.registry.restoreWorkingOn(this.current.working)
-    })()
-    return this.registration
+  // Each step is sent only while the worker is not exiting: a step sent after the exit would leave a ghost.
+  private async register(again = false): Promise<void> {
+    await this.heartbeat()
+    if (this.exiting) return
+    await this.registry.register(this.started, again)
+    if (this.exiting) return
+    if (again && this.current && !this.current.recorded)
+      await this.registry.restoreWorkingOn(this.current.working)
   }
 
-  private async unregister(): Promise<number> {
-    this.unregistering = true
-    clearInterval(this.heartbeatTimer)
-    if (!this.registered) return 0
-    // Lost already: waiting for the deadline would only delay the exit. Exit 1 asks the master to clean up.
-    if (this.redisLost) {
-      this.options.say(`cannot unregister ${this.id}: Redis is away; the master removes it`)
-      return 1
-    }
-    try {
-      // A registration still on its way would land after the unregistration and leave a ghost: it goes first.
-      const registration = this.registration?.catch(() => undefined)
-      await withDeadline(
-        (async () => {
-          await registration
-          await this.registry.unregister()
-        })(),
-        SHUTDOWN_REDIS_TIMEOUT_MS,
-      )
-      return 0
-    } catch (error) {
-      this.options.say(`cannot unregister ${this.id}: ${describeRedisError(error)}; the master removes it`)
-      return 1
-    }
+  private async heartbeat(): Promise<void> {
+    const seconds = await this.registry.serverTime()
+    if (!this.exiting) await this.registry.heartbeat(seconds)
   }
 
   // Resque's reserve: the first job found, trying each queue in order (globs re-read from resque:queues each time),
@@ -325,17 +350,30 @@ export class ResqueWorker {
   // A glance first checks that some queue holds a job: one command however many queues, where an idle reserve
   // costs the script and a pop per queue in Redis's command counts.
   private async reserve(glance = false): Promise<Reserved | undefined> {
-    if (hasGlobs(this.patterns))
-      this.polled = resolveQueues(this.patterns, await this.redis.smembers(this.keys.queues))
+    if (hasGlobs(this.patterns)) {
+      const queues = await this.redis.smembers(this.keys.queues)
+      if (this.exiting) return undefined
+      this.polled = resolveQueues(this.patterns, queues)
+    }
     const finished = this.finished
     if (glance && !finished && this.polled.length > 0) {
       const queued = await this.redis.exists(...this.polled.map((queue) => this.keys.queue(queue)))
-      if (queued === 0) return undefined
+      if (queued === 0 || this.exiting) return undefined
     }
     const since = new Date()
-    const taken = await this.registry.advance(this.polled, since, finished)
-    if (this.finished === finished) this.finished = undefined
-    return taken && { ...taken, since }
+    // Handed over with the reserve: an exit from now on leaves it to this script.
+    this.finished = undefined
+    if (finished) this.finishing++
+    try {
+      const taken = await this.registry.advance(this.polled, since, finished)
+      return taken && { ...taken, since }
+    } catch (error) {
+      // Refused by Redis (not lost: a lost connection resends it), so it goes with the next script.
+      if (finished && !this.exiting) this.finished ??= finished
+      throw error
+    } finally {
+      if (finished) this.finishing--
+    }
   }
 
   private async perform({ queue, text, since }: Reserved): Promise<void> {
@@ -395,10 +433,9 @@ export class ResqueWorker {
   }
 
   private beat(): void {
-    if (this.heartbeatInFlight || this.unregistering) return
+    if (this.heartbeatInFlight || this.exiting) return
     this.heartbeatInFlight = true
-    this.registry
-      .heartbeat()
+    this.heartbeat()
       .catch((error) => this.options.say(`cannot send heartbeat: ${errorMessage(error)}`))
       .finally(() => {
         this.heartbeatInFlight = false
@@ -417,7 +454,7 @@ export class ResqueWorker {
       if (!this.redisLost) return
       this.redisLost = false
       this.options.say(`Redis at ${url} is back`)
-      if (this.registered && !this.unregistering) void this.reregister()
+      if (this.registered && !this.exiting) void this.reregister()
     })
   }
 
@@ -469,14 +506,6 @@ function describeBadPayload(text: string): RubyError {
     'ArgumentError',
     `job payload ${text.slice(0, 80)} is not a JSON object with "class" and "args"`,
   )
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from Redis in ${ms / 1000} s`)), ms)
-  })
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
 }
 
 export function firstPollDelay(intervalMs: number, random: () => number = Math.random): number {

@@ -1,0 +1,187 @@
+import net from 'node:net'
+import { createHash } from 'node:crypto'
+
+// The reply of a script as RESP2 gives it: nil, an integer, a string, an error, or an array of these.
+export type Reply = null | number | string | Error | Reply[]
+
+// Raised for every call still waiting when the connection closes: Redis may or may not have run it.
+export class ConnectionLost extends Error {
+  constructor() {
+    super('connection to Redis closed')
+  }
+}
+
+interface Pending {
+  resolve: (reply: Reply) => void
+  reject: (error: Error) => void
+}
+
+const CRLF = '\r\n'
+
+// Parses one RESP2 reply from buf at offset; undefined when the buffer does not hold all of it yet.
+export function parseReply(buf: Buffer, offset: number): { reply: Reply; end: number } | undefined {
+  const lineEnd = buf.indexOf(CRLF, offset)
+  if (lineEnd < 0) return undefined
+  const type = buf[offset]
+  const line = buf.toString('utf8', offset + 1, lineEnd)
+  const next = lineEnd + 2
+  switch (type) {
+    case 0x2b: // +
+      return { reply: line, end: next }
+    case 0x2d: // -
+      return { reply: new Error(line), end: next }
+    case 0x3a: // :
+      return { reply: Number(line), end: next }
+    case 0x24: {
+      // $
+      const length = Number(line)
+      if (length < 0) return { reply: null, end: next }
+      if (buf.length < next + length + 2) return undefined
+      return { reply: buf.toString('utf8', next, next + length), end: next + length + 2 }
+    }
+    case 0x2a: {
+      // *
+      const count = Number(line)
+      if (count < 0) return { reply: null, end: next }
+      const items: Reply[] = []
+      let at = next
+      for (let i = 0; i < count; i++) {
+        const item = parseReply(buf, at)
+        if (!item) return undefined
+        items.push(item.reply)
+        at = item.end
+      }
+      return { reply: items, end: at }
+    }
+    default:
+      throw new Error(`unexpected reply from Redis: ${JSON.stringify(buf.toString('utf8', offset, lineEnd))}`)
+  }
+}
+
+export interface FastTarget {
+  host: string
+  port: number
+  username?: string
+  password?: string
+  db?: number
+}
+
+// Where a redis:// URL points, or undefined for what the fast path does not speak (TLS, a Unix socket).
+export function fastTarget(url: string): FastTarget | undefined {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return undefined
+  }
+  if (parsed.protocol !== 'redis:' || !parsed.hostname) return undefined
+  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0
+  if (!Number.isInteger(db)) return undefined
+  const host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname
+  return {
+    host,
+    port: Number(parsed.port || 6379),
+    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    db,
+  }
+}
+
+// A connection of its own for the scripts a worker runs per job, with nothing between the worker and the socket:
+// each command is built as one string and written in one call, the reply parsed by hand. It does not reconnect:
+// once closed, the caller falls back to its ioredis client (which retries forever) and may open a new one later.
+export class FastConnection {
+  private readonly socket: net.Socket
+  private readonly pending: Pending[] = []
+  private readonly loaded = new Set<string>()
+  private buffered?: Buffer
+  private open = false
+  private closed = false
+
+  constructor(target: FastTarget) {
+    this.socket = net.connect({ host: target.host, port: target.port, noDelay: true })
+    this.socket.unref()
+    this.socket.on('data', (chunk: Buffer) => this.receive(chunk))
+    this.socket.on('error', () => undefined)
+    this.socket.on('close', () => this.lose())
+    this.socket.once('connect', () => (this.open = !this.closed))
+    const setup: string[][] = []
+    if (target.password)
+      setup.push(target.username ? ['AUTH', target.username, target.password] : ['AUTH', target.password])
+    if (target.db) setup.push(['SELECT', String(target.db)])
+    // Refused (a wrong password, a database that does not exist): closed, and the caller keeps to ioredis.
+    for (const args of setup)
+      this.send(args).then(
+        (reply) => reply instanceof Error && this.socket.destroy(),
+        () => undefined,
+      )
+  }
+
+  // Connected and not lost: a call now is written at once.
+  get usable(): boolean {
+    return this.open && !this.closed
+  }
+
+  get lost(): boolean {
+    return this.closed
+  }
+
+  // EVAL the first time on this connection (a Redis that has not seen the script needs no second round trip),
+  // EVALSHA after. Redis errors resolve as Error values; a lost connection rejects with ConnectionLost.
+  run(script: FastScript, args: readonly string[]): Promise<Reply> {
+    if (this.loaded.has(script.sha)) return this.send(args, script.evalshaHead)
+    this.loaded.add(script.sha)
+    return this.send(args, script.evalHead)
+  }
+
+  close(): void {
+    this.socket.destroy()
+  }
+
+  private send(args: readonly string[], head = ''): Promise<Reply> {
+    if (this.closed) return Promise.reject(new ConnectionLost())
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.push({ resolve, reject })
+      let text = head ? `*${args.length + 2}${CRLF}${head}` : `*${args.length}${CRLF}`
+      for (const arg of args) text += `$${Buffer.byteLength(arg)}${CRLF}${arg}${CRLF}`
+      this.socket.write(text)
+    })
+  }
+
+  private receive(chunk: Buffer): void {
+    const buf = this.buffered ? Buffer.concat([this.buffered, chunk]) : chunk
+    let offset = 0
+    while (offset < buf.length) {
+      let parsed
+      try {
+        parsed = parseReply(buf, offset)
+      } catch {
+        this.socket.destroy()
+        return
+      }
+      if (!parsed) break
+      offset = parsed.end
+      this.pending.shift()?.resolve(parsed.reply)
+    }
+    this.buffered = offset < buf.length ? buf.subarray(offset) : undefined
+  }
+
+  private lose(): void {
+    this.closed = true
+    this.open = false
+    for (const call of this.pending.splice(0)) call.reject(new ConnectionLost())
+  }
+}
+
+// A Lua script with its EVAL and EVALSHA heads encoded once (the script text travels only with the first call).
+export class FastScript {
+  readonly sha: string
+  readonly evalHead: string
+  readonly evalshaHead: string
+
+  constructor(readonly lua: string) {
+    this.sha = createHash('sha1').update(lua).digest('hex')
+    this.evalHead = `$4${CRLF}EVAL${CRLF}$${Buffer.byteLength(lua)}${CRLF}${lua}${CRLF}`
+    this.evalshaHead = `$7${CRLF}EVALSHA${CRLF}$40${CRLF}${this.sha}${CRLF}`
+  }
+}

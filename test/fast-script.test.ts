@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { FastConnection, FastScript, fastTarget, parseReply } from '../src/resque/fast-script.js'
+import { type RedisServer, usePrivateRedis } from './helpers/redis.js'
+
+let server: RedisServer
+usePrivateRedis((s) => {
+  server = s
+})
+
+describe("the worker's own connection for its per-job script", () => {
+  it('parses the replies the scripts give, whole or cut anywhere', () => {
+    const text = '*2\r\n:1\r\n$10\r\n{"a":"é"}\r\n'
+    const buf = Buffer.from(text)
+    expect(parseReply(buf, 0)).toEqual({ reply: [1, '{"a":"é"}'], end: buf.length })
+    for (let cut = 1; cut < buf.length; cut++) expect(parseReply(buf.subarray(0, cut), 0)).toBeUndefined()
+    expect(parseReply(Buffer.from('$-1\r\n'), 0)?.reply).toBeNull()
+    expect(parseReply(Buffer.from('-NOSCRIPT gone\r\n'), 0)?.reply).toEqual(new Error('NOSCRIPT gone'))
+  })
+
+  it('speaks plain redis:// only, with its password and database', () => {
+    expect(fastTarget('redis://u:p%40ss@10.0.0.1:6380/2')).toEqual({
+      host: '10.0.0.1',
+      port: 6380,
+      username: 'u',
+      password: 'p@ss',
+      db: 2,
+    })
+    expect(fastTarget('redis://[::1]')).toMatchObject({ host: '::1', port: 6379, db: 0 })
+    expect(fastTarget('rediss://host:6379')).toBeUndefined()
+    expect(fastTarget('/tmp/redis.sock')).toBeUndefined()
+  })
+
+  it('runs a script by EVAL, then EVALSHA, against a real Redis, in order', async () => {
+    const target = fastTarget(server.url)!
+    const connection = new FastConnection(target)
+    const client = server.client()
+    try {
+      const script = new FastScript("return {redis.call('INCR', KEYS[1]), ARGV[1]}")
+      const replies = await Promise.all(
+        ['a', 'b', 'ç'].map((arg) => connection.run(script, ['1', 'fast:count', arg])),
+      )
+      expect(replies).toEqual([
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'ç'],
+      ])
+      expect(connection.usable).toBe(true)
+      const info = await client.info('commandstats')
+      expect(info).toMatch(/cmdstat_eval:calls=1,/)
+      expect(info).toMatch(/cmdstat_evalsha:calls=2,/)
+    } finally {
+      connection.close()
+    }
+  })
+})
