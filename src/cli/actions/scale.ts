@@ -1,12 +1,7 @@
 import { Pool } from '../../client/pool.js'
 import { formatScaled } from '../../present/outcomes.js'
 import { parseChanges } from '../../state/formation.js'
-import { type Action, flagNumber, flagString } from './action.js'
-
-// The fleet's Redis: --redis, else REDIS_URL, else the local default.
-export function fleetRedis(flags: Record<string, unknown>): string {
-  return flagString(flags, 'redis') ?? (process.env.REDIS_URL || 'redis://127.0.0.1:6379')
-}
+import { type Action, flagNumber, flagString, fleetRedis } from './action.js'
 
 const scale: Action = async ({ dir, argv, flags, print }) => {
   const fleet = flagString(flags, 'fleet')
