@@ -343,6 +343,28 @@ describe('processes of the pool that status.json does not list', () => {
     expect((await rpd(['stop', '--state-dir', dir])).stdout.trim()).toBe('not running')
     expect(alive(shell)).toBe(true)
   })
+
+  it('a neighbour pool whose dir starts with this one’s, or the entry inside another variable, is not the pool’s', async () => {
+    const dir = newStateDir()
+    fs.mkdirSync(dir, { mode: 0o700 })
+    const marks = { RPD_MASTER_PID: '999999', QUEUE: 'foo' }
+    const neighbour = track(
+      spawn('sleep', ['4325'], {
+        stdio: 'ignore',
+        env: { ...process.env, ...marks, RPD_STATE_DIR: `${dir}-2` },
+      }),
+    )
+    const quoted = track(
+      spawn('sleep', ['4326'], {
+        stdio: 'ignore',
+        env: { ...process.env, ...marks, RPD_STATE_DIR: '', NOTE: `RPD_STATE_DIR=${dir}` },
+      }),
+    )
+    const json = JSON.parse((await rpd(['status', '--json', '--state-dir', dir])).stdout)
+    expect(json.strays).toBeUndefined()
+    expect((await rpd(['stop', '--state-dir', dir])).stdout.trim()).toBe('not running')
+    expect(alive(neighbour) && alive(quoted)).toBe(true)
+  })
 })
 
 // The most memory the process has held (VmHWM), in MiB.

@@ -49,11 +49,21 @@ export function compileLimits(pool: PoolConfig): Limits {
           maxRss: check('--max-rss', () => resolveSize(parseSize(g.maxRss!), os.totalmem())),
           samples: g.rssSamples ?? DEFAULT_RSS_SAMPLES,
         }
-  const timezone = pool.timezone ? check('--tz', () => validateTimeZone(pool.timezone!)) : localTimeZone()
+  const named = pool.timezone ? check('--tz', () => validateTimeZone(pool.timezone!)) : undefined
   const windows = pool.schedules.map((line, i) =>
     check(`schedule ${i + 1} (${line})`, () => parseWindow(line)),
   )
-  const limits: Limits = { guards, rss, maxTotal: g.maxTotal, windows, timezone }
+  // The local zone is asked of Intl only when read: its data costs a master without schedules about 8 MB.
+  let local: string | undefined
+  const limits: Limits = {
+    guards,
+    rss,
+    maxTotal: g.maxTotal,
+    windows,
+    get timezone() {
+      return named ?? (local ??= localTimeZone())
+    },
+  }
   if (limits.maxTotal !== undefined) checkBudget(pool, limits.maxTotal)
   return limits
 }

@@ -39,7 +39,7 @@ import { formatWindow } from '../autoscale/schedule.js'
 import { type GroupView, Governor } from './governor.js'
 import { type HostObservation, HostObserver } from './host-observer.js'
 import { autoscaleKnobs } from '../state/pool-file.js'
-import { FleetMember, type FleetNews } from './fleet-member.js'
+import type { FleetMember, FleetNews } from './fleet-member.js'
 import { environmentFor } from '../state/resque-pool-config.js'
 import { type MasterOptions, openMasterLog } from './foreground.js'
 import { QuietWatch, hasCommandWorkerStarted, nextStartCheckAt } from './command-started.js'
@@ -159,7 +159,8 @@ export class Master {
   private spec: FormationSpec & { active: number[]; nextChangeAt: number | null }
   readonly metrics = new MasterMetrics()
   // Membership of a fleet (pool.yml fleet:): its groups run at this master's share of the fleet formation.
-  private readonly fleet?: FleetMember
+  // Its code (and Redis client) is loaded by run(), only for a member.
+  private fleet?: FleetMember
 
   constructor(
     private readonly paths: StatePaths,
@@ -177,13 +178,6 @@ export class Master {
     this.governor.configure(this.limits)
     this.spec = scheduledSpec(pool, this.limits, clockNow())
     this.autoscaler.configure({ ...pool, ...this.spec })
-    if (pool.fleet)
-      this.fleet = new FleetMember(
-        pool.fleet,
-        pool,
-        (news) => this.push({ type: 'fleet', news }),
-        (line) => this.say(line),
-      )
   }
 
   say(text: string): void {
@@ -197,6 +191,15 @@ export class Master {
     writeMasterPid(this.paths, this.identity)
     this.watchStateDir()
     this.say(`started manager (generation ${this.pool.generation}) in ${this.pool.cwd}`)
+    if (this.pool.fleet) {
+      const { FleetMember } = await import('./fleet-member.js')
+      this.fleet = new FleetMember(
+        this.pool.fleet,
+        this.pool,
+        (news) => this.push({ type: 'fleet', news }),
+        (line) => this.say(line),
+      )
+    }
     await this.metrics.serve(
       this.pool.metrics,
       () => this.statusFile('running'),

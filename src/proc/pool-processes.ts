@@ -1,9 +1,10 @@
+import fs from 'node:fs'
 import {
   type ProcessIdentity,
   isAlive,
-  listProcesses,
+  parseEnviron,
   readCmdline,
-  readEnviron,
+  readProcStat,
   signalVerified,
 } from './process-identity.js'
 
@@ -23,29 +24,77 @@ export function isPoolEnviron(env: Readonly<Record<string, string>> | undefined,
 }
 
 // Pids of this process and its ancestors: an rpd run from inside a worker must not stop itself.
-function selfAndAncestors(byPid: ReadonlyMap<number, number>): Set<number> {
+function selfAndAncestors(): Set<number> {
   const mine = new Set<number>()
-  for (let pid = process.pid; pid > 1 && !mine.has(pid); pid = byPid.get(pid) ?? 0) mine.add(pid)
+  for (let pid = process.pid; pid > 1 && !mine.has(pid); pid = readProcStat(pid)?.ppid ?? 0) mine.add(pid)
   return mine
+}
+
+// One buffer for every environment read, grown to the largest seen.
+let environBuffer = Buffer.alloc(64 * 1024)
+
+// The raw environment of a process (NUL-separated), or undefined when it cannot be read. The bytes are only
+// valid until the next call.
+function readEnvironBytes(pid: string): Buffer | undefined {
+  let fd: number
+  try {
+    fd = fs.openSync(`/proc/${pid}/environ`, 'r')
+  } catch {
+    return undefined
+  }
+  try {
+    let length = 0
+    for (;;) {
+      if (length === environBuffer.length) {
+        const bigger = Buffer.alloc(environBuffer.length * 2)
+        environBuffer.copy(bigger)
+        environBuffer = bigger
+      }
+      const read = fs.readSync(fd, environBuffer, length, environBuffer.length - length, null)
+      if (read === 0) return environBuffer.subarray(0, length)
+      length += read
+    }
+  } catch {
+    return undefined
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+// Whether the NUL-separated environment holds the entry exactly (`RPD_STATE_DIR=/srv/app/.rpd`).
+function hasEntry(environ: Buffer, entry: Buffer): boolean {
+  for (let at = environ.indexOf(entry); at >= 0; at = environ.indexOf(entry, at + 1)) {
+    const end = at + entry.length
+    if ((at === 0 || environ[at - 1] === 0) && (end === environ.length || environ[end] === 0)) return true
+  }
+  return false
 }
 
 // Every live process proved to belong to the pool in dir, found by scanning /proc (not by what status.json
 // lists): workers spawned as a master died, children a worker's shell did not exec, daemons in new sessions.
+// Each environment is first searched as bytes for the state dir's entry; only a process that has it is parsed.
 export function findPoolProcesses(dir: string): PoolProcess[] {
-  const processes = listProcesses().filter((p) => p.state !== 'Z')
-  const mine = selfAndAncestors(new Map(processes.map((p) => [p.pid, p.ppid])))
+  const entry = Buffer.from(`RPD_STATE_DIR=${dir}`)
+  let mine: Set<number> | undefined
   const found: PoolProcess[] = []
-  for (const proc of processes) {
-    if (mine.has(proc.pid)) continue
-    const env = readEnviron(proc.pid)
+  for (const name of fs.readdirSync('/proc')) {
+    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue
+    const environ = readEnvironBytes(name)
+    if (!environ || !hasEntry(environ, entry)) continue
+    const pid = Number(name)
+    mine ??= selfAndAncestors()
+    if (mine.has(pid)) continue
+    const env = parseEnviron(environ.toString('utf8'))
     if (!isPoolEnviron(env, dir)) continue
+    const stat = readProcStat(pid)
+    if (!stat || stat.state === 'Z') continue
     found.push({
-      pid: proc.pid,
-      startTime: proc.startTime,
-      pgrp: proc.pgrp,
-      masterPid: Number(env!.RPD_MASTER_PID),
-      queues: env!.QUEUE,
-      command: readCmdline(proc.pid),
+      pid,
+      startTime: stat.startTime,
+      pgrp: stat.pgrp,
+      masterPid: Number(env.RPD_MASTER_PID),
+      queues: env.QUEUE,
+      command: readCmdline(pid),
     })
   }
   return found

@@ -105,15 +105,20 @@ export function groupsAlive(pgids: readonly number[]): boolean {
 // The environment a process was started with (readable for our own processes), or undefined.
 export function readEnviron(pid: number): Record<string, string> | undefined {
   try {
-    const env: Record<string, string> = {}
-    for (const entry of fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
-      const at = entry.indexOf('=')
-      if (at > 0) env[entry.slice(0, at)] = entry.slice(at + 1)
-    }
-    return env
+    return parseEnviron(fs.readFileSync(`/proc/${pid}/environ`, 'utf8'))
   } catch {
     return undefined
   }
+}
+
+// NAME=value entries separated by NUL, as /proc/PID/environ holds them.
+export function parseEnviron(text: string): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const entry of text.split('\0')) {
+    const at = entry.indexOf('=')
+    if (at > 0) env[entry.slice(0, at)] = entry.slice(at + 1)
+  }
+  return env
 }
 
 // Whether a process has a handler for a signal (SigCgt in /proc/PID/status). One without a handler gets the default

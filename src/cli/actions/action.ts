@@ -20,6 +20,11 @@ export function flagString(flags: Record<string, unknown>, name: string): string
   return typeof value === 'string' ? value : undefined
 }
 
+// The fleet's Redis: --redis, else REDIS_URL, else the local default.
+export function fleetRedis(flags: Record<string, unknown>): string {
+  return flagString(flags, 'redis') ?? (process.env.REDIS_URL || 'redis://127.0.0.1:6379')
+}
+
 export function flagNumber(flags: Record<string, unknown>, name: string): number {
   return Number(flags[name])
 }

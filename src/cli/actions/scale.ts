@@ -1,13 +1,8 @@
 import { Pool } from '../../client/pool.js'
 import { formatScaled } from '../../present/outcomes.js'
 import { parseChanges } from '../../state/formation.js'
-import { type Action, flagNumber, flagString } from './action.js'
+import { type Action, flagNumber, flagString, fleetRedis } from './action.js'
 import { liveProgress } from './live-progress.js'
-
-// The fleet's Redis: --redis, else REDIS_URL, else the local default.
-export function fleetRedis(flags: Record<string, unknown>): string {
-  return flagString(flags, 'redis') ?? (process.env.REDIS_URL || 'redis://127.0.0.1:6379')
-}
 
 const scale: Action = async (input) => {
   const { dir, argv, flags, print } = input
