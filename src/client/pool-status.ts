@@ -182,6 +182,8 @@ export interface WorkerJson {
   restarts: number
   lastExit: WorkerStatus['lastExit']
   nextAttemptAt?: string
+  // Why the slot has no process now; pid is 0 when it never had one.
+  problem?: string
   job?: WorkerStatus['job'] | null
   paused?: boolean
 }
@@ -203,6 +205,7 @@ export function statusJson(status: PoolStatus): StatusJson {
     restarts: w.restarts,
     lastExit: w.lastExit,
     ...(w.nextAttemptAt ? { nextAttemptAt: w.nextAttemptAt } : {}),
+    ...(w.problem ? { problem: w.problem } : {}),
     ...('job' in w ? { job: w.job ?? null } : {}),
     ...('paused' in w ? { paused: w.paused } : {}),
   })

@@ -83,6 +83,13 @@ export async function waitForMaster(options: WaitApplied): Promise<StatusFile> {
             (w) => w.state === 'backoff' && w.lastExit && Date.parse(w.lastExit.at) >= since,
           )
         : undefined
+      const stuck = current ? status.workers.find((w) => w.state === 'backoff' && w.problem) : undefined
+      if (stuck)
+        return new RpdError(
+          `cannot start a worker for ${stuck.queues} while ${options.what}: ${stuck.problem}`,
+          EXIT_FAILURE,
+          'WORKER_FAILED',
+        )
       if (crashed) {
         const words = lastWorkerWords(seen, crashed.queues, crashed.pid)
         return new RpdError(

@@ -30,6 +30,7 @@ import { parseSignal } from '../proc/signals.js'
 import { ensureStateDir, type StatePaths } from '../state/state-dir.js'
 import { readStatusFile } from '../state/status-file.js'
 import { registerPool } from '../state/pool-registry.js'
+import { logicalCwd } from '../state/working-dir.js'
 import { stopLeftovers, stopOrphans } from './stop-pool.js'
 
 // How long the master gets to write master.pid before `start` gives up on it.
@@ -79,7 +80,7 @@ function chooseFormation(
   env: NodeJS.ProcessEnv,
   print: Print,
 ): { spec: FormationSpec; configFile?: string } {
-  const cwd = options.cwd ?? process.cwd()
+  const cwd = options.cwd ?? logicalCwd()
   const from = (source: string, spec: FormationSpec, configFile?: string) => {
     print(`formation from ${source}: ${formatFormation(spec.formation, spec.bounds) || '(no workers)'}`)
     return { spec, configFile }
@@ -117,7 +118,7 @@ function choosePool(
   print: Print,
   dir: string,
 ): PoolConfig {
-  const cwd = options.cwd ?? process.cwd()
+  const cwd = options.cwd ?? logicalCwd()
   const base = saved ?? defaultPool(cwd)
   const environment = options.environment ?? base.environment
   const env = environmentFor(options.env ?? process.env, environment)

@@ -43,6 +43,7 @@ import { FleetMember, type FleetNews } from './fleet-member.js'
 import { environmentFor } from '../state/resque-pool-config.js'
 import { type MasterOptions, openMasterLog } from './foreground.js'
 import { hasCommandWorkerStarted, nextStartCheckAt } from './command-started.js'
+import { workingDirProblem } from '../state/working-dir.js'
 
 export { WORKER_SETTLE_MS } from './command-started.js'
 export const BACKOFF_MIN_MS = 100
@@ -110,6 +111,8 @@ export interface Slot {
   paused: boolean
   // USR2 has reached this process since the pool was last paused.
   pauseSent: boolean
+  // Why the last attempt could not start a process (its working directory gone, say); cleared by a start.
+  problem?: string
 }
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGCONT']
@@ -447,6 +450,8 @@ export class Master {
     slot.job = null
     slot.paused = false
     slot.pauseSent = false
+    const problem = workingDirProblem(this.pool.cwd)
+    if (problem) return this.cannotSpawn(slot, problem)
     let child: ChildProcess
     try {
       child = spawn(this.argv.file, this.argv.args, {
@@ -456,16 +461,19 @@ export class Master {
         stdio: ['ignore', 'pipe', 'pipe', ...(this.argv.ipc ? ['ipc' as const] : [])],
       })
     } catch (error) {
-      this.say(`cannot spawn worker for ${slot.group}: ${errorMessage(error)}`)
-      this.backOff(slot, null, null)
-      return
+      return this.cannotSpawn(slot, errorMessage(error))
     }
     const pid = child.pid
     if (pid === undefined) {
-      child.on('error', (error) => this.say(`cannot spawn worker for ${slot.group}: ${errorMessage(error)}`))
+      // Node reports the reason a moment later; a directory removed since the check is the usual one.
+      child.on('error', (error) => {
+        slot.problem = workingDirProblem(this.pool.cwd) ?? errorMessage(error)
+        this.say(`cannot spawn worker for ${slot.group}: ${slot.problem}`)
+      })
       this.backOff(slot, null, null)
       return
     }
+    slot.problem = undefined
     slot.child = child
     slot.identity = { pid, startTime: readProcStat(pid)?.startTime ?? '0' }
     // Reap only once the worker's last words are in the log (or a grandchild keeps its pipes open too long).
@@ -486,6 +494,13 @@ export class Master {
     child.on('message', (message) => {
       if (isWorkerMessage(message)) this.push({ type: 'message', slot, child, message })
     })
+  }
+
+  // Said once per slot and reason (a slot retries with backoff), and shown by status until a start succeeds.
+  private cannotSpawn(slot: Slot, problem: string): void {
+    if (slot.problem !== problem) this.say(`cannot spawn worker for ${slot.group}: ${problem}`)
+    slot.problem = problem
+    this.backOff(slot, null, null)
   }
 
   private pipeOutput(source: string, pid: number, child: ChildProcess, onClosed: () => void): void {
@@ -700,23 +715,23 @@ export class Master {
       paused: this.paused,
       redis: this.pool.redis,
       namespace: this.pool.namespace,
-      workers: this.slots
-        .filter((slot) => slot.identity)
-        .map((slot) => ({
-          slot: slot.id,
-          pid: slot.identity!.pid,
-          startTime: slot.identity!.startTime,
-          queues: slot.group,
-          state: slot.state,
-          startedAt: slot.startedAt.toISOString(),
-          restarts: slot.restarts,
-          epoch: slot.epoch,
-          lastExit: slot.lastExit,
-          ...(slot.nextAttemptAt && slot.state === 'backoff'
-            ? { nextAttemptAt: slot.nextAttemptAt.toISOString() }
-            : {}),
-          ...(this.argv.ipc ? { job: slot.job, paused: slot.paused } : {}),
-        })),
+      // A slot that never got a process is listed too (pid 0), with the reason it has none.
+      workers: this.slots.map((slot) => ({
+        slot: slot.id,
+        pid: slot.identity?.pid ?? 0,
+        startTime: slot.identity?.startTime ?? '0',
+        queues: slot.group,
+        state: slot.state,
+        startedAt: slot.startedAt.toISOString(),
+        restarts: slot.restarts,
+        epoch: slot.epoch,
+        lastExit: slot.lastExit,
+        ...(slot.nextAttemptAt && slot.state === 'backoff'
+          ? { nextAttemptAt: slot.nextAttemptAt.toISOString() }
+          : {}),
+        ...(slot.problem && !slot.child ? { problem: slot.problem } : {}),
+        ...(this.argv.ipc ? { job: slot.job, paused: slot.paused } : {}),
+      })),
       ...(this.autoscaler.active ? { autoscale: this.autoscaler.report() } : {}),
       ...(this.governor.active ? { guards: this.governor.report() } : {}),
       ...(this.limits.windows.length

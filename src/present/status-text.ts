@@ -76,9 +76,10 @@ function formatPoolState(status: PoolStatus, now: number): string[] {
   if (status.tree) lines.push(...drawProcessTree(status.tree, status.workers))
   for (const worker of status.workers.filter((w) => w.state === 'backoff')) {
     const next = worker.nextAttemptAt ? Math.max(0, Date.parse(worker.nextAttemptAt) - now) : 0
-    lines.push(
-      `  ${worker.queues}: waiting to respawn in ${(next / 1000).toFixed(1)} s (last exit: ${describeExit(worker.lastExit)}, restarts ${worker.restarts})`,
-    )
+    const why = worker.problem
+      ? `cannot start: ${worker.problem}; next attempt in ${(next / 1000).toFixed(1)} s`
+      : `waiting to respawn in ${(next / 1000).toFixed(1)} s (last exit: ${describeExit(worker.lastExit)}, restarts ${worker.restarts})`
+    lines.push(`  ${worker.queues}: ${why}`)
   }
   if (status.fleet) lines.push(formatFleetLine(status.fleet))
   if (status.autoscale) lines.push(...formatAutoscale(status.autoscale))
