@@ -1,13 +1,19 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { execFileSync } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanupStates, fixture, newStateDir, rpd, status, waitFor } from './helpers/cli.js'
+import { cleanupStates, fixture, killPool, newStateDir, rpd, status, waitFor } from './helpers/cli.js'
 
 const IDLE = fixture('idle-worker.sh')
 const scratch: string[] = []
+const mounts: { mount: string; state: string }[] = []
 afterEach(() => {
   cleanupStates()
+  for (const { mount, state } of mounts.splice(0)) {
+    killPool(state)
+    execFileSync('umount', ['-l', mount])
+  }
   for (const dir of scratch.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
 })
 
@@ -83,4 +89,94 @@ describe('the working directory', () => {
       expect(cwdOf(w.pid)).toBe(release2)
     }
   }, 60_000)
+})
+
+// A real filesystem of 50 pages (tmpfs counts whole 4 KiB pages), filled by fill() to the last one.
+function mountSmallFs(): {
+  mount: string
+  state: string
+  fill: (sparePages?: number) => void
+  empty: () => void
+} {
+  const mount = path.join(newScratchDir(), 'fs')
+  fs.mkdirSync(mount)
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=200k,mode=0700', 'tmpfs', mount])
+  const state = path.join(mount, 'state')
+  mounts.push({ mount, state })
+  const page = Buffer.alloc(4096, 1)
+  const fill = (sparePages = 0) => {
+    for (let i = 0; i < sparePages; i++) fs.writeFileSync(path.join(mount, `spare${i}`), page)
+    const fd = fs.openSync(path.join(mount, 'fill'), 'a')
+    try {
+      for (;;) fs.writeSync(fd, page)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error
+    } finally {
+      fs.closeSync(fd)
+    }
+    for (let i = 0; i < sparePages; i++) fs.rmSync(path.join(mount, `spare${i}`))
+  }
+  const empty = () => fs.rmSync(path.join(mount, 'fill'), { force: true })
+  return { mount, state, fill, empty }
+}
+
+const tmpFiles = (dir: string) => fs.readdirSync(dir).filter((name) => name.endsWith('.tmp'))
+
+describe('a full disk under the state directory', () => {
+  it('start, scale, reload and the master name ENOSPC and the directory, and leave no .tmp file', async () => {
+    const { state, fill, empty } = mountSmallFs()
+    fs.mkdirSync(state, { mode: 0o700 })
+    const noSpace = `no space left on the filesystem holding ${state} (ENOSPC)`
+    const start = ['start', 'foo=1', '--command', IDLE, '--state-dir', state, '--timeout', '20']
+
+    // Not even pool.yml fits.
+    fill()
+    let result = await rpd(start)
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain(`cannot write ${state}/pool.yml: ${noSpace}`)
+    expect(tmpFiles(state)).toEqual([])
+
+    // pool.yml fits, master.pid does not, and nor does the master's reason in master.log.
+    empty()
+    fill(1)
+    result = await rpd(start)
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain(`the master did not start: ${noSpace}`)
+    expect(tmpFiles(state)).toEqual([])
+
+    empty()
+    result = await rpd(start)
+    expect(result.exitCode, result.stderr).toBe(0)
+    const worker = (await status(state)).workers[0].pid
+    fill()
+    // The master respawns a killed worker but cannot rewrite status.json: its log (a page with room) says why.
+    process.kill(worker, 'SIGKILL')
+    const log = path.join(state, 'master.log')
+    await waitFor(
+      () => fs.readFileSync(log, 'utf8').includes(`cannot write ${state}/status.json: ${noSpace}`),
+      'the master logging that status.json cannot be written',
+    )
+    expect(tmpFiles(state)).toEqual([])
+
+    result = await rpd(['scale', 'foo=2', '--state-dir', state, '--timeout', '20'])
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain(`cannot write ${state}/pool.yml: ${noSpace}`)
+    expect(tmpFiles(state)).toEqual([])
+
+    // A hand edit in place needs no new page; the master takes it but cannot say so in status.json.
+    const pool = path.join(state, 'pool.yml')
+    fs.writeFileSync(pool, fs.readFileSync(pool, 'utf8').replace(/foo: 1/, 'foo: 2'))
+    result = await rpd(['reload', '--state-dir', state, '--timeout', '20'])
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain(noSpace)
+    expect(result.stderr).not.toContain('still working')
+
+    // Room again: the master catches up.
+    empty()
+    await waitFor(
+      async () => (await status(state)).workers.filter((w) => w.state === 'running').length === 2,
+      'both workers in status.json once there is room',
+      20_000,
+    )
+  }, 120_000)
 })

@@ -4,6 +4,7 @@ import { LogReader, follow } from '../state/log-tail.js'
 import { type ProcessIdentity, isAlive } from '../proc/process-identity.js'
 import type { StatePaths } from '../state/state-dir.js'
 import { type StatusFile, readStatusFile } from '../state/status-file.js'
+import { spaceProblem } from '../state/file-errors.js'
 
 // How long `start`, `scale`, `reload` and `restart` wait for the master to apply a change, unless told.
 export const APPLY_TIMEOUT_MS = 60_000
@@ -83,6 +84,9 @@ export async function waitForMaster(options: WaitApplied): Promise<StatusFile> {
             (w) => w.state === 'backoff' && w.lastExit && Date.parse(w.lastExit.at) >= since,
           )
         : undefined
+      // The master cannot write status.json on a full disk: waiting for it would only time out.
+      const full = spaceProblem(options.paths.dir)
+      if (full) return new RpdError(`cannot finish ${options.what}: ${full}`, EXIT_FAILURE, 'NO_SPACE')
       const stuck = current ? status.workers.find((w) => w.state === 'backoff' && w.problem) : undefined
       if (stuck)
         return new RpdError(

@@ -31,10 +31,13 @@ import { ensureStateDir, type StatePaths } from '../state/state-dir.js'
 import { readStatusFile } from '../state/status-file.js'
 import { registerPool } from '../state/pool-registry.js'
 import { logicalCwd } from '../state/working-dir.js'
+import { spaceProblem } from '../state/file-errors.js'
 import { stopLeftovers, stopOrphans } from './stop-pool.js'
 
 // How long the master gets to write master.pid before `start` gives up on it.
 export const MASTER_BOOT_TIMEOUT_MS = 15_000
+// A master that died without a word, on a filesystem with less than this free, is taken to have found it full.
+const NEAR_FULL_BYTES = 64 * 1024
 
 export interface StartOptions {
   // Guards and the worker budget (--max-load, --max-total, ...), merged over the saved ones.
@@ -220,6 +223,9 @@ async function awaitMasterBoot(
       if (lookup.running && (anyPid || lookup.master.pid === pid)) return lookup.master
       if (!child || !isAlive(child)) {
         const reason = seen.filter((line) => line.includes(`[${pid}]: `)).pop()
+        // A full disk also keeps the master from saying why in master.log.
+        const full = reason ? undefined : spaceProblem(paths.dir, NEAR_FULL_BYTES)
+        if (full) return new RpdError(`the master did not start: ${full}`, EXIT_FAILURE, 'NO_SPACE')
         return new RpdError(
           `the master did not start${reason ? `: ${reason.slice(reason.indexOf(']: ') + 3)}` : ''}; see ${paths.log}`,
           EXIT_FAILURE,

@@ -55,6 +55,8 @@ export const OUTPUT_DRAIN_MS = 100
 // Busy/idle changes of built-in workers reach status.json within this delay, batched (a drain of many
 // short jobs would otherwise rewrite the file for every job).
 export const JOB_STATUS_DELAY_MS = 250
+// A status.json that could not be written (a full disk) is tried again this often.
+export const STATUS_RETRY_MS = 1_000
 // A failed Redis cleanup of a dead worker is tried again this many times, waiting up to this long between.
 export const PRUNE_ATTEMPTS = 10
 export const PRUNE_RETRY_MAX_MS = 60_000
@@ -777,6 +779,11 @@ export class Master {
       const message = `cannot write ${this.paths.status}: ${errorMessage(error)}; the pool runs on`
       if (message !== this.lastWriteError) this.say(message)
       this.lastWriteError = message
+      // Tried again without waiting for news: a disk with room again gets the status at once.
+      this.statusTimer ??= setTimeout(() => {
+        this.statusTimer = undefined
+        this.push({ type: 'tick' })
+      }, STATUS_RETRY_MS)
     }
   }
 
