@@ -180,3 +180,35 @@ describe('a full disk under the state directory', () => {
     )
   }, 120_000)
 })
+
+describe('symbolic links planted in the state directory', () => {
+  it('master.log and *.tmp links are refused by name and their targets never written', async () => {
+    const dir = newStateDir()
+    fs.mkdirSync(dir, { mode: 0o700 })
+    const target = path.join(newScratchDir(), 'target')
+    fs.writeFileSync(target, 'precious\n')
+    const start = ['start', 'foo=1', '--command', IDLE, '--state-dir', dir]
+
+    fs.symlinkSync(target, path.join(dir, 'pool.yml.tmp'))
+    let result = await rpd(start)
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain(`${dir}/pool.yml.tmp is a symbolic link`)
+    fs.rmSync(path.join(dir, 'pool.yml.tmp'))
+
+    fs.symlinkSync(target, path.join(dir, 'master.log'))
+    result = await rpd(start)
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain(`${dir}/master.log is a symbolic link`)
+    fs.rmSync(path.join(dir, 'master.log'))
+
+    fs.symlinkSync(target, path.join(dir, 'master.pid.tmp'))
+    result = await rpd(start)
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain(`${dir}/master.pid.tmp is a symbolic link`)
+    fs.rmSync(path.join(dir, 'master.pid.tmp'))
+
+    result = await rpd(start)
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(fs.readFileSync(target, 'utf8')).toBe('precious\n')
+  }, 60_000)
+})
