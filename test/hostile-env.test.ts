@@ -212,3 +212,34 @@ describe('symbolic links planted in the state directory', () => {
     expect(fs.readFileSync(target, 'utf8')).toBe('precious\n')
   }, 60_000)
 })
+
+describe('a master that does not respond', () => {
+  it('SIGSTOPped: status, scale and stop say so with its state from /proc, and it runs on after CONT', async () => {
+    const dir = newStateDir()
+    const started = await rpd(['start', 'foo=1', '--command', IDLE, '--state-dir', dir])
+    expect(started.exitCode, started.stderr).toBe(0)
+    const master = (await status(dir)).pid!
+    process.kill(master, 'SIGSTOP')
+    try {
+      const said = `the master ${master} is not responding: its state is T (stopped)`
+      const json = await status(dir)
+      expect(json.running).toBe(true)
+      expect(String(json.notResponding)).toContain(said)
+      expect((await rpd(['status', '--state-dir', dir])).stdout).toContain(said)
+      const scaled = await rpd(['scale', 'foo=2', '--state-dir', dir, '--timeout', '20'])
+      expect(scaled.exitCode).toBe(1)
+      expect(scaled.stderr).toContain(said)
+      expect(scaled.stderr).not.toContain('still working')
+      const stopped = await rpd(['stop', '--state-dir', dir, '--timeout', '20'])
+      expect(stopped.exitCode).toBe(1)
+      expect(stopped.stderr).toContain(said)
+    } finally {
+      process.kill(master, 'SIGCONT')
+    }
+    await waitFor(
+      async () => (await status(dir)).workers.filter((w) => w.state === 'running').length === 2,
+      'the saved foo=2 applied once the master runs again',
+    )
+    expect((await status(dir)).notResponding).toBeUndefined()
+  }, 90_000)
+})
