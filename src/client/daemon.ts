@@ -4,13 +4,14 @@ import { MASTER_ENTRY } from '../paths.js'
 import type { StatePaths } from '../state/state-dir.js'
 import { FOREGROUND_ENV } from '../master/foreground.js'
 import { reapingArgv } from '../proc/subreaper.js'
+import { openLogForAppend } from '../state/log-file.js'
 
 // Node can only write a process title over the original arguments: leave room for a long `managing [...]`.
 const TITLE_ROOM = 8192
 
 // Starts the master detached: its own session, stdin from /dev/null, stdout and stderr appended to master.log.
 export function launchMaster(paths: StatePaths, cwd: string): number {
-  const logFd = fs.openSync(paths.log, 'a', 0o600)
+  const logFd = openLogForAppend(paths.log)
   try {
     const child = spawn(process.execPath, [MASTER_ENTRY, paths.dir, ' '.repeat(TITLE_ROOM)], {
       cwd,

@@ -1,5 +1,5 @@
 import type { Formation } from '../state/formation.js'
-import { findMaster, isMasterOf } from '../state/master-pid.js'
+import { findMaster, isMasterOf, masterNotResponding } from '../state/master-pid.js'
 import {
   type ProcStat,
   type ProcessIdentity,
@@ -52,6 +52,8 @@ export interface PoolStatus {
   // a dead worker left, daemons in new sessions, workers spawned as a master died.
   strays?: PoolProcess[]
   fleet?: FleetReport
+  // Why the live master cannot act (SIGSTOPped): its status.json stays as it was.
+  notResponding?: string
 }
 
 // The status plus, for a pool of built-in workers, Resque's queue depths and totals read from Redis.
@@ -126,8 +128,10 @@ export function readPoolStatus(dir: string): PoolStatus {
     }
   }
   const startedAt = Date.parse(status.startedAt)
+  const notResponding = masterNotResponding(lookup.master)
   return {
     ...base,
+    ...(notResponding ? { notResponding } : {}),
     running: true,
     pid: status.pid,
     generation: status.generation,
@@ -170,6 +174,8 @@ export interface StatusJson {
   schedule?: StatusFile['schedule']
   // A fleet member's view of its fleet: members, the fleet's targets, its share, the lease holder.
   fleet?: FleetReport
+  // Present while the master is SIGSTOPped or traced: what is wrong and how to resume it.
+  notResponding?: string
 }
 
 export interface WorkerJson {
@@ -182,6 +188,8 @@ export interface WorkerJson {
   restarts: number
   lastExit: WorkerStatus['lastExit']
   nextAttemptAt?: string
+  // Why the slot has no process now; pid is 0 when it never had one.
+  problem?: string
   job?: WorkerStatus['job'] | null
   paused?: boolean
 }
@@ -203,6 +211,7 @@ export function statusJson(status: PoolStatus): StatusJson {
     restarts: w.restarts,
     lastExit: w.lastExit,
     ...(w.nextAttemptAt ? { nextAttemptAt: w.nextAttemptAt } : {}),
+    ...(w.problem ? { problem: w.problem } : {}),
     ...('job' in w ? { job: w.job ?? null } : {}),
     ...('paused' in w ? { paused: w.paused } : {}),
   })
@@ -217,6 +226,7 @@ export function statusJson(status: PoolStatus): StatusJson {
     ...(status.uptimeSeconds !== undefined ? { uptimeSeconds: status.uptimeSeconds } : {}),
     ...(status.paused !== undefined ? { paused: status.paused } : {}),
     ...(status.found ? { found: status.found } : {}),
+    ...(status.notResponding ? { notResponding: status.notResponding } : {}),
     ...(status.running ? {} : { leftovers: status.leftovers.map(worker) }),
     ...(status.strays?.length
       ? {

@@ -5,6 +5,8 @@ import { type ProcessIdentity, isAlive } from '../proc/process-identity.js'
 import type { StatePaths } from '../state/state-dir.js'
 import { type StatusFile, readStatusFile } from '../state/status-file.js'
 import type { PoolProgress } from './progress-report.js'
+import { spaceProblem } from '../state/file-errors.js'
+import { masterNotResponding } from '../state/master-pid.js'
 
 // How long `start`, `scale`, `reload` and `restart` wait for the master to apply a change, unless told.
 export const APPLY_TIMEOUT_MS = 60_000
@@ -89,6 +91,18 @@ export async function waitForMaster(options: WaitApplied): Promise<StatusFile> {
             (w) => w.state === 'backoff' && w.lastExit && Date.parse(w.lastExit.at) >= since,
           )
         : undefined
+      const halted = masterNotResponding(options.master)
+      if (halted) return new RpdError(`cannot finish ${options.what}: ${halted}`, EXIT_FAILURE, 'TIMEOUT')
+      // The master cannot write status.json on a full disk: waiting for it would only time out.
+      const full = spaceProblem(options.paths.dir)
+      if (full) return new RpdError(`cannot finish ${options.what}: ${full}`, EXIT_FAILURE, 'NO_SPACE')
+      const stuck = current ? status.workers.find((w) => w.state === 'backoff' && w.problem) : undefined
+      if (stuck)
+        return new RpdError(
+          `cannot start a worker for ${stuck.queues} while ${options.what}: ${stuck.problem}`,
+          EXIT_FAILURE,
+          'WORKER_FAILED',
+        )
       if (crashed) {
         const words = lastWorkerWords(seen, crashed.queues, crashed.pid)
         return new RpdError(

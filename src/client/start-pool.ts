@@ -31,10 +31,14 @@ import { parseSignal } from '../proc/signals.js'
 import { ensureStateDir, type StatePaths } from '../state/state-dir.js'
 import { readStatusFile } from '../state/status-file.js'
 import { registerPool } from '../state/pool-registry.js'
+import { logicalCwd } from '../state/working-dir.js'
+import { spaceProblem } from '../state/file-errors.js'
 import { stopLeftovers, stopOrphans } from './stop-pool.js'
 
 // How long the master gets to write master.pid before `start` gives up on it.
 export const MASTER_BOOT_TIMEOUT_MS = 15_000
+// A master that died without a word, on a filesystem with less than this free, is taken to have found it full.
+const NEAR_FULL_BYTES = 64 * 1024
 
 export interface StartOptions {
   // Told how many workers have started while start waits for them.
@@ -82,7 +86,7 @@ function chooseFormation(
   env: NodeJS.ProcessEnv,
   print: Print,
 ): { spec: FormationSpec; configFile?: string } {
-  const cwd = options.cwd ?? process.cwd()
+  const cwd = options.cwd ?? logicalCwd()
   const from = (source: string, spec: FormationSpec, configFile?: string) => {
     print(`formation from ${source}: ${formatFormation(spec.formation, spec.bounds) || '(no workers)'}`)
     return { spec, configFile }
@@ -120,7 +124,7 @@ function choosePool(
   print: Print,
   dir: string,
 ): PoolConfig {
-  const cwd = options.cwd ?? process.cwd()
+  const cwd = options.cwd ?? logicalCwd()
   const base = saved ?? defaultPool(cwd)
   const environment = options.environment ?? base.environment
   const env = environmentFor(options.env ?? process.env, environment)
@@ -222,6 +226,9 @@ async function awaitMasterBoot(
       if (lookup.running && (anyPid || lookup.master.pid === pid)) return lookup.master
       if (!child || !isAlive(child)) {
         const reason = seen.filter((line) => line.includes(`[${pid}]: `)).pop()
+        // A full disk also keeps the master from saying why in master.log.
+        const full = reason ? undefined : spaceProblem(paths.dir, NEAR_FULL_BYTES)
+        if (full) return new RpdError(`the master did not start: ${full}`, EXIT_FAILURE, 'NO_SPACE')
         return new RpdError(
           `the master did not start${reason ? `: ${reason.slice(reason.indexOf(']: ') + 3)}` : ''}; see ${paths.log}`,
           EXIT_FAILURE,

@@ -2,7 +2,7 @@ import { unregisterPool } from '../state/pool-registry.js'
 import fs from 'node:fs'
 import { EXIT_FAILURE, RpdError } from '../errors.js'
 import { LogReader, follow, logSize } from '../state/log-tail.js'
-import { findMaster, removeMasterPid } from '../state/master-pid.js'
+import { findMaster, masterNotResponding, removeMasterPid } from '../state/master-pid.js'
 import { findLeftovers, findOrphans, isPoolWorker } from './pool-status.js'
 import { stopPoolProcesses } from '../proc/pool-processes.js'
 import type { Print } from './pool-wait.js'
@@ -134,6 +134,9 @@ async function stopMaster(dir: string, options: StopOptions, print: Print): Prom
     return 'not running'
   }
   const master = lookup.master
+  const halted = options.force ? undefined : masterNotResponding(master)
+  if (halted)
+    throw new RpdError(`cannot stop: ${halted}, or rpd stop --force kills it`, EXIT_FAILURE, 'TIMEOUT')
   const reader = new LogReader(paths.log, logSize(paths.log))
   try {
     // The master takes a second QUIT as "escalate": a plain stop of a pool already stopping only waits.

@@ -43,6 +43,7 @@ import type { FleetMember, FleetNews } from './fleet-member.js'
 import { environmentFor } from '../state/resque-pool-config.js'
 import { type MasterOptions, openMasterLog } from './foreground.js'
 import { QuietWatch, hasCommandWorkerStarted, nextStartCheckAt } from './command-started.js'
+import { workingDirProblem } from '../state/working-dir.js'
 
 export { WORKER_SETTLE_MS } from './command-started.js'
 export const BACKOFF_MIN_MS = 100
@@ -54,6 +55,8 @@ export const OUTPUT_DRAIN_MS = 100
 // Busy/idle changes of built-in workers reach status.json within this delay, batched (a drain of many
 // short jobs would otherwise rewrite the file for every job).
 export const JOB_STATUS_DELAY_MS = 250
+// A status.json that could not be written (a full disk) is tried again this often.
+export const STATUS_RETRY_MS = 1_000
 // A failed Redis cleanup of a dead worker is tried again this many times, waiting up to this long between.
 export const PRUNE_ATTEMPTS = 10
 export const PRUNE_RETRY_MAX_MS = 60_000
@@ -110,6 +113,8 @@ export interface Slot {
   paused: boolean
   // USR2 has reached this process since the pool was last paused.
   pauseSent: boolean
+  // Why the last attempt could not start a process (its working directory gone, say); cleared by a start.
+  problem?: string
 }
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGCONT']
@@ -452,6 +457,8 @@ export class Master {
     slot.job = null
     slot.paused = false
     slot.pauseSent = false
+    const problem = workingDirProblem(this.pool.cwd)
+    if (problem) return this.cannotSpawn(slot, problem)
     let child: ChildProcess
     try {
       child = spawn(this.argv.file, this.argv.args, {
@@ -461,16 +468,19 @@ export class Master {
         stdio: ['ignore', 'pipe', 'pipe', ...(this.argv.ipc ? ['ipc' as const] : [])],
       })
     } catch (error) {
-      this.say(`cannot spawn worker for ${slot.group}: ${errorMessage(error)}`)
-      this.backOff(slot, null, null)
-      return
+      return this.cannotSpawn(slot, errorMessage(error))
     }
     const pid = child.pid
     if (pid === undefined) {
-      child.on('error', (error) => this.say(`cannot spawn worker for ${slot.group}: ${errorMessage(error)}`))
+      // Node reports the reason a moment later; a directory removed since the check is the usual one.
+      child.on('error', (error) => {
+        slot.problem = workingDirProblem(this.pool.cwd) ?? errorMessage(error)
+        this.say(`cannot spawn worker for ${slot.group}: ${slot.problem}`)
+      })
       this.backOff(slot, null, null)
       return
     }
+    slot.problem = undefined
     slot.child = child
     slot.identity = { pid, startTime: readProcStat(pid)?.startTime ?? '0' }
     // Reap only once the worker's last words are in the log (or a grandchild keeps its pipes open too long).
@@ -491,6 +501,13 @@ export class Master {
     child.on('message', (message) => {
       if (isWorkerMessage(message)) this.push({ type: 'message', slot, child, message })
     })
+  }
+
+  // Said once per slot and reason (a slot retries with backoff), and shown by status until a start succeeds.
+  private cannotSpawn(slot: Slot, problem: string): void {
+    if (slot.problem !== problem) this.say(`cannot spawn worker for ${slot.group}: ${problem}`)
+    slot.problem = problem
+    this.backOff(slot, null, null)
   }
 
   private pipeOutput(source: string, pid: number, child: ChildProcess, onClosed: () => void): void {
@@ -711,23 +728,23 @@ export class Master {
       paused: this.paused,
       redis: this.pool.redis,
       namespace: this.pool.namespace,
-      workers: this.slots
-        .filter((slot) => slot.identity)
-        .map((slot) => ({
-          slot: slot.id,
-          pid: slot.identity!.pid,
-          startTime: slot.identity!.startTime,
-          queues: slot.group,
-          state: slot.state,
-          startedAt: slot.startedAt.toISOString(),
-          restarts: slot.restarts,
-          epoch: slot.epoch,
-          lastExit: slot.lastExit,
-          ...(slot.nextAttemptAt && slot.state === 'backoff'
-            ? { nextAttemptAt: slot.nextAttemptAt.toISOString() }
-            : {}),
-          ...(this.argv.ipc ? { job: slot.job, paused: slot.paused } : {}),
-        })),
+      // A slot that never got a process is listed too (pid 0), with the reason it has none.
+      workers: this.slots.map((slot) => ({
+        slot: slot.id,
+        pid: slot.identity?.pid ?? 0,
+        startTime: slot.identity?.startTime ?? '0',
+        queues: slot.group,
+        state: slot.state,
+        startedAt: slot.startedAt.toISOString(),
+        restarts: slot.restarts,
+        epoch: slot.epoch,
+        lastExit: slot.lastExit,
+        ...(slot.nextAttemptAt && slot.state === 'backoff'
+          ? { nextAttemptAt: slot.nextAttemptAt.toISOString() }
+          : {}),
+        ...(slot.problem && !slot.child ? { problem: slot.problem } : {}),
+        ...(this.argv.ipc ? { job: slot.job, paused: slot.paused } : {}),
+      })),
       ...(this.autoscaler.active ? { autoscale: this.autoscaler.report() } : {}),
       ...(this.governor.active ? { guards: this.governor.report() } : {}),
       ...(this.limits.windows.length
@@ -773,6 +790,11 @@ export class Master {
       const message = `cannot write ${this.paths.status}: ${errorMessage(error)}; the pool runs on`
       if (message !== this.lastWriteError) this.say(message)
       this.lastWriteError = message
+      // Tried again without waiting for news: a disk with room again gets the status at once.
+      this.statusTimer ??= setTimeout(() => {
+        this.statusTimer = undefined
+        this.push({ type: 'tick' })
+      }, STATUS_RETRY_MS)
     }
   }
 

@@ -72,13 +72,20 @@ function formatPoolState(status: PoolStatus, now: number): string[] {
   }
   if (status.found) return [`Status: running, pid: ${status.pid}`, `  ${status.found}`]
   const head = `Status: ${status.state}${status.paused ? ' (paused)' : ''}, pid: ${status.pid}, uptime: ${formatUptime(status.uptimeSeconds ?? 0)}, generation: ${status.generation}`
-  const lines = [head, 'Configuration:', ...formatFormationLines(status.formation), 'Process tree:']
+  const lines = [
+    head,
+    ...(status.notResponding ? [`  ${status.notResponding}`] : []),
+    'Configuration:',
+    ...formatFormationLines(status.formation),
+    'Process tree:',
+  ]
   if (status.tree) lines.push(...drawProcessTree(status.tree, status.workers))
   for (const worker of status.workers.filter((w) => w.state === 'backoff')) {
     const next = worker.nextAttemptAt ? Math.max(0, Date.parse(worker.nextAttemptAt) - now) : 0
-    lines.push(
-      `  ${worker.queues}: waiting to respawn in ${(next / 1000).toFixed(1)} s (last exit: ${describeExit(worker.lastExit)}, restarts ${worker.restarts})`,
-    )
+    const why = worker.problem
+      ? `cannot start: ${worker.problem}; next attempt in ${(next / 1000).toFixed(1)} s`
+      : `waiting to respawn in ${(next / 1000).toFixed(1)} s (last exit: ${describeExit(worker.lastExit)}, restarts ${worker.restarts})`
+    lines.push(`  ${worker.queues}: ${why}`)
   }
   if (status.fleet) lines.push(formatFleetLine(status.fleet))
   if (status.autoscale) lines.push(...formatAutoscale(status.autoscale))

@@ -1,4 +1,15 @@
 import fs from 'node:fs'
+import { APPEND_NOFOLLOW } from './atomic-file.js'
+import { fileError } from './file-errors.js'
+
+// master.log is opened for appending without following a symbolic link planted in its place.
+export function openLogForAppend(file: string): number {
+  try {
+    return fs.openSync(file, APPEND_NOFOLLOW, 0o600)
+  } catch (error) {
+    throw fileError(file, error)
+  }
+}
 
 export type LogFormat = 'text' | 'json'
 
@@ -34,7 +45,7 @@ export class LogFile {
     private readonly file: string,
     private readonly format: LogFormat = 'text',
   ) {
-    this.fd = fs.openSync(file, 'a', 0o600)
+    this.fd = openLogForAppend(file)
   }
 
   write(source: string, pid: number, lines: readonly string[], fields?: LogFields): void {
@@ -55,7 +66,7 @@ export class LogFile {
   }
 
   reopen(): void {
-    const fd = fs.openSync(this.file, 'a', 0o600)
+    const fd = openLogForAppend(this.file)
     fs.closeSync(this.fd)
     this.fd = fd
   }

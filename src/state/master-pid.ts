@@ -5,6 +5,7 @@ import {
   isAlive,
   isPlausiblePid,
   readCmdline,
+  readProcStat,
   readEnviron,
 } from '../proc/process-identity.js'
 import { isMasterCmdline } from '../paths.js'
@@ -56,4 +57,16 @@ export function removeMasterPid(paths: StatePaths, expected?: ProcessIdentity): 
     if (!current || current.pid !== expected.pid || current.startTime !== expected.startTime) return
   }
   fs.rmSync(paths.pid, { force: true })
+}
+
+const HALTED_STATES: Record<string, string> = { T: 'T (stopped)', t: 't (tracing stop)' }
+
+// Why a live master cannot act on a signal or write its status (SIGSTOPped, held by a debugger), from its
+// state in /proc; undefined while it runs.
+export function masterNotResponding(master: ProcessIdentity): string | undefined {
+  const state = readProcStat(master.pid)?.state
+  const halted = state === undefined ? undefined : HALTED_STATES[state]
+  return halted
+    ? `the master ${master.pid} is not responding: its state is ${halted} in /proc/${master.pid}/stat; kill -CONT ${master.pid} resumes it`
+    : undefined
 }

@@ -1,7 +1,8 @@
 import path from 'node:path'
 import YAML from 'yaml'
 import { writeFileAtomic, readFileIfExists } from './atomic-file.js'
-import { RpdError, usageError, errorMessage } from '../errors.js'
+import { EXIT_FAILURE, RpdError, usageError, errorMessage } from '../errors.js'
+import { isNoSpace } from './file-errors.js'
 import {
   type Bounds,
   type Formation,
@@ -321,6 +322,10 @@ export function writePool(paths: StatePaths, pool: PoolConfig): void {
   try {
     writeFileAtomic(paths.pool, formatPool(pool))
   } catch (error) {
-    throw new RpdError(`cannot write ${paths.pool}: ${errorMessage(error)}`)
+    throw new RpdError(
+      `cannot write ${paths.pool}: ${errorMessage(error)}`,
+      EXIT_FAILURE,
+      isNoSpace(error) ? 'NO_SPACE' : undefined,
+    )
   }
 }

@@ -18,7 +18,7 @@ export interface WorkerExit {
 
 export interface WorkerStatus {
   slot: number
-  // The current process, or during backoff the last one (startTime lets readers verify it).
+  // The current process, or during backoff the last one (startTime lets readers verify it); 0 for none yet.
   pid: number
   startTime: string
   queues: string
@@ -28,6 +28,8 @@ export interface WorkerStatus {
   epoch: number
   lastExit: WorkerExit | null
   nextAttemptAt?: string
+  // Why the slot has no process (its working directory gone, a full disk): what the next attempt must overcome.
+  problem?: string
   // Known for built-in workers only: null idle, else the job being worked.
   job?: JobInfo | null
   paused?: boolean

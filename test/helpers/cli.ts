@@ -125,6 +125,7 @@ export interface StatusJson {
     restarts: number
     title?: string
     job?: unknown
+    problem?: string
   }[]
   [key: string]: unknown
 }
