@@ -228,64 +228,113 @@ describe('chooseShed', () => {
 })
 
 describe('evaluateRss', () => {
-  const SETTINGS: RssSettings = { maxRss: 500 * MIB, samples: 3 }
+  // QUIT after 3 samples over; TERM no sooner than 10 s after QUIT; KILL 5 s after TERM.
+  const SETTINGS: RssSettings = { maxRss: 500 * MIB, samples: 3, graceMs: 10_000, killAfterMs: 5_000 }
 
-  // Feeds samples (pid -> rss per tick, undefined: gone) one per second; returns the actions by tick.
-  function feed(ticks: Record<number, number | undefined>[], settings = SETTINGS) {
+  // Feeds samples (pid -> MiB of its tree per tick, missing: gone), one tick per second of the injected
+  // clock unless `at` gives each tick's second; returns the actions by tick.
+  function feed(ticks: Record<number, number>[], settings = SETTINGS, at = (i: number) => i) {
     let state: RssState = {}
     return ticks.map((tick, i) => {
-      const samples = Object.entries(tick)
-        .filter(([, rss]) => rss !== undefined)
-        .map(([pid, rss]) => ({ pid: Number(pid), rss }))
-      const result = evaluateRss(state, samples, settings, T0 + i * 1000)
+      const samples = Object.entries(tick).map(([pid, mib]) => ({ pid: Number(pid), bytes: mib * MIB }))
+      const result = evaluateRss(state, samples, settings, T0 + at(i) * 1000)
       state = result.state
       return result.actions
     })
   }
   const steps = (actions: RssAction[][]) =>
     actions.flatMap((tick, i) => tick.map((action) => `${i}:${action.pid}:${action.step}`))
+  const over = (seconds: number, mib = 700) => Array.from({ length: seconds }, () => ({ 10: mib }))
 
   it('sends QUIT after the configured number of consecutive samples over the limit', () => {
-    const actions = feed(Array.from({ length: 3 }, () => ({ 10: 600 * MIB, 11: 100 * MIB })))
+    const actions = feed(Array.from({ length: 3 }, () => ({ 10: 600, 11: 100 })))
     expect(steps(actions)).toEqual(['2:10:quit'])
     expect(actions[2]![0]!.reason).toBe(
       'max-rss: worker 10 at 600M > 500M for 3 samples: QUIT (stop after its job)',
     )
   })
 
+  it('names the size of the whole tree and how it was read', () => {
+    const sample = { pid: 10, bytes: 612 * MIB, processes: 2, kind: 'PSS' as const }
+    let state: RssState = {}
+    const reasons: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const result = evaluateRss(state, [sample], SETTINGS, T0 + i * 1000)
+      state = result.state
+      reasons.push(...result.actions.map((action) => action.reason))
+    }
+    expect(reasons).toEqual([
+      'max-rss: worker 10 and 1 descendant at 612M PSS > 500M for 3 samples: QUIT (stop after its job)',
+    ])
+  })
+
   it('counts only consecutive samples', () => {
-    const rss = [600, 600, 400, 600, 600, 600].map((mib) => ({ 10: mib * MIB }))
+    const rss = [600, 600, 400, 600, 600, 600].map((mib) => ({ 10: mib }))
     expect(steps(feed(rss))).toEqual(['5:10:quit'])
   })
 
-  it('escalates to TERM, then KILL, each after the same number of further samples', () => {
-    const actions = feed(Array.from({ length: 12 }, () => ({ 10: 700 * MIB })))
-    expect(steps(actions)).toEqual(['2:10:quit', '5:10:term', '8:10:kill'])
-    expect(actions[5]![0]!.reason).toBe('max-rss: worker 10 still at 700M > 500M 3 samples after QUIT: TERM')
-    expect(actions[8]![0]!.reason).toBe('max-rss: worker 10 still alive 3 samples after TERM (700M): KILL')
+  it('waits the grace after QUIT before TERM, and KILLs after the further period', () => {
+    const actions = feed(over(30))
+    expect(steps(actions)).toEqual(['2:10:quit', '12:10:term', '17:10:kill'])
+    expect(actions[12]![0]!.reason).toBe(
+      'max-rss: worker 10 still at 700M > 500M 10s after QUIT (grace 10s): TERM',
+    )
+    expect(actions[17]![0]!.reason).toBe(
+      'max-rss: worker 10 at 700M (limit 500M) still alive 5s after TERM: KILL',
+    )
   })
 
-  it('does not TERM a worker that went back under the limit after QUIT', () => {
-    const rss = [600, 600, 600, 300, 300, 300, 300].map((mib) => ({ 10: mib * MIB }))
+  it('times the grace by the clock, not by the number of samples', () => {
+    // Samples 4 s apart after QUIT: TERM at the first sample 10 s after it, with the 3 samples over.
+    const seconds = [0, 1, 2, 6, 10, 14, 18]
+    expect(steps(feed(over(seconds.length), SETTINGS, (i) => seconds[i]!))).toEqual([
+      '2:10:quit',
+      '5:10:term',
+    ])
+  })
+
+  it('lets a worker finishing its job within the grace exit without TERM', () => {
+    // Over for 6 s after QUIT, then its job ends and the tree drops under the limit; then it exits.
+    const rss = [...over(9), ...Array.from({ length: 20 }, () => ({ 10: 200 }))]
     expect(steps(feed(rss))).toEqual(['2:10:quit'])
   })
 
-  it('KILLs a worker still alive after TERM even if its RSS dropped', () => {
-    const rss = [600, 600, 600, 600, 600, 600, 100, 100, 100].map((mib) => ({ 10: mib * MIB }))
-    expect(steps(feed(rss))).toEqual(['2:10:quit', '5:10:term', '8:10:kill'])
+  it('after the grace, TERMs only a tree over the limit for the configured samples again', () => {
+    // Under the limit when the grace ends (second 12), over again from second 20: TERM at 22.
+    const rss = [...over(10), ...Array.from({ length: 10 }, () => ({ 10: 300 })), ...over(5)]
+    expect(steps(feed(rss))).toEqual(['2:10:quit', '22:10:term'])
+  })
+
+  it('does not TERM for one spike after the grace', () => {
+    const rss = [...over(3), ...Array.from({ length: 20 }, (_, i) => ({ 10: i % 3 === 0 ? 900 : 100 }))]
+    expect(steps(feed(rss))).toEqual(['2:10:quit'])
+  })
+
+  it('KILLs a worker still alive after TERM even if its tree shrank', () => {
+    const rss = [...over(13), ...Array.from({ length: 6 }, () => ({ 10: 100 }))]
+    expect(steps(feed(rss))).toEqual(['2:10:quit', '12:10:term', '17:10:kill'])
+  })
+
+  it('with no grace, TERMs as soon as the tree has been over for the samples again', () => {
+    const actions = feed(over(12), { ...SETTINGS, graceMs: 0, killAfterMs: 0 })
+    expect(steps(actions)).toEqual(['2:10:quit', '5:10:term', '6:10:kill'])
+  })
+
+  it('sends nothing after KILL', () => {
+    expect(steps(feed(over(60))).length).toBe(3)
   })
 
   it('forgets a worker that has exited, so a new one with its pid starts afresh', () => {
-    const rss = [{ 10: 600 * MIB }, { 10: 600 * MIB }, {}, { 10: 600 * MIB }, { 10: 600 * MIB }]
+    const rss: Record<number, number>[] = [{ 10: 600 }, { 10: 600 }, {}, { 10: 600 }, { 10: 600 }]
     expect(steps(feed(rss))).toEqual([])
   })
 
-  it('holds a count over a sample that could not be read', () => {
+  it('holds its state over a sample that could not be read', () => {
     let state: RssState = {}
-    for (const rss of [600 * MIB, 600 * MIB, undefined, 600 * MIB]) {
-      const result = evaluateRss(state, [{ pid: 7, rss }], SETTINGS, T0)
+    for (const bytes of [600 * MIB, 600 * MIB, undefined, 600 * MIB]) {
+      const result = evaluateRss(state, [{ pid: 7, bytes }], SETTINGS, T0)
       state = result.state
-      if (rss === undefined) expect(result.actions).toEqual([])
+      if (bytes === undefined) expect(result.actions).toEqual([])
       else if (state[7]!.step) expect(result.actions.map((action) => action.step)).toEqual(['quit'])
     }
     expect(state[7]!.step).toBe('quit')
@@ -294,15 +343,15 @@ describe('evaluateRss', () => {
   it('treats samples below 1 as 1 and handles workers independently', () => {
     const actions = feed(
       [
-        { 1: 600 * MIB, 2: 100 * MIB },
-        { 1: 600 * MIB, 2: 900 * MIB },
+        { 1: 600, 2: 100 },
+        { 1: 600, 2: 900 },
       ],
-      { maxRss: 500 * MIB, samples: 0 },
+      { ...SETTINGS, samples: 0, graceMs: 0 },
     )
     expect(steps(actions)).toEqual(['0:1:quit', '1:1:term', '1:2:quit'])
   })
 
   it('does not act at exactly the limit', () => {
-    expect(steps(feed(Array.from({ length: 5 }, () => ({ 3: 500 * MIB }))))).toEqual([])
+    expect(steps(feed(over(5, 500)))).toEqual([])
   })
 })

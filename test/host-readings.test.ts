@@ -5,9 +5,12 @@ import {
   readHost,
   readLoadAverage,
   readMemory,
+  readProcessMemory,
+  readPss,
   readRss,
-  readRssSamples,
+  readTreeSamples,
 } from '../src/autoscale/host-readings.js'
+import { collectTrees } from '../src/proc/process-tree.js'
 import { waitFor } from './helpers/cli.js'
 
 const MIB = 1024 ** 2
@@ -67,14 +70,46 @@ describe('host readings from /proc', () => {
     expect(rss).toBeLessThan(reported * 1.25)
   })
 
-  it("reads a real child's RSS as it holds memory", async () => {
+  it("reads this process's PSS, at most its RSS", async () => {
+    const pss = (await readPss(process.pid))!
+    expect(pss).toBeGreaterThan(0)
+    expect(pss).toBeLessThanOrEqual((await readRss(process.pid))!)
+    expect(await readProcessMemory(process.pid)).toEqual({ bytes: expect.any(Number), kind: 'PSS' })
+  })
+
+  it("reads a real child's memory as it holds it", async () => {
     const small = await startHolder(1)
     const large = await startHolder(100)
-    const samples = await readRssSamples([small, large])
+    const samples = await readTreeSamples([small, large])
     expect(samples.map((sample) => sample.pid)).toEqual([small, large])
-    const [smallRss, largeRss] = samples.map((sample) => sample.rss!)
-    expect(largeRss).toBeGreaterThan(100 * MIB)
-    expect(largeRss! - smallRss!).toBeGreaterThan(90 * MIB)
+    expect(samples.map((sample) => sample.processes)).toEqual([1, 1])
+    const [smallBytes, largeBytes] = samples.map((sample) => sample.bytes!)
+    expect(largeBytes).toBeGreaterThan(100 * MIB)
+    expect(largeBytes! - smallBytes!).toBeGreaterThan(90 * MIB)
+  })
+
+  it('counts the memory of a worker and its forked child together', async () => {
+    // A shell (the worker) whose child holds 120 MiB: the worker's own pid holds almost nothing.
+    const child = spawn(
+      'bash',
+      [
+        '-c',
+        `${JSON.stringify(process.execPath)} -e "globalThis.held = Buffer.alloc(120 * 1024 * 1024, 1); console.log('ready'); setInterval(() => {}, 1000)"; true`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+    )
+    children.push(child)
+    let output = ''
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    try {
+      await waitFor(() => output.includes('ready'), 'the job child to allocate')
+      const [sample] = await readTreeSamples([child.pid!])
+      expect(sample).toMatchObject({ pid: child.pid, processes: 2, kind: 'PSS' })
+      expect(sample!.bytes).toBeGreaterThan(120 * MIB)
+      expect((await readRss(child.pid!))!).toBeLessThan(20 * MIB)
+    } finally {
+      process.kill(-child.pid!, 'SIGKILL')
+    }
   })
 
   it('leaves out a worker that has exited', async () => {
@@ -84,6 +119,35 @@ describe('host readings from /proc', () => {
     child.kill('SIGKILL')
     await exited
     expect(await readRss(pid)).toBeUndefined()
-    expect(await readRssSamples([pid, process.pid])).toEqual([{ pid: process.pid, rss: expect.any(Number) }])
+    expect(await readTreeSamples([pid, process.pid])).toEqual([
+      { pid: process.pid, bytes: expect.any(Number), processes: expect.any(Number), kind: 'PSS' },
+    ])
+  })
+})
+
+describe('collectTrees', () => {
+  const proc = (pid: number, ppid: number, pgrp = pid, state = 'S') => ({ pid, ppid, pgrp, state })
+
+  it('takes every descendant, root first, and nothing else', () => {
+    const table = [proc(1, 0), proc(10, 1), proc(11, 10, 10), proc(12, 11, 10), proc(13, 12, 13), proc(20, 1)]
+    expect(collectTrees(table, [10, 20])).toEqual(
+      new Map([
+        [10, [10, 11, 12, 13]],
+        [20, [20]],
+      ]),
+    )
+  })
+
+  it("takes a member of the root's process group whose parent has gone", () => {
+    const table = [proc(1, 0), proc(10, 1), proc(11, 1, 10), proc(12, 11, 10)]
+    expect(collectTrees(table, [10]).get(10)).toEqual([10, 11, 12])
+  })
+
+  it('skips zombies and roots that are gone, and counts a pid in one tree only', () => {
+    const table = [proc(1, 0), proc(10, 1), proc(11, 10, 10, 'Z'), proc(12, 10, 20), proc(20, 1)]
+    const trees = collectTrees(table, [10, 20, 30])
+    expect(trees.get(10)).toEqual([10, 12])
+    expect(trees.get(20)).toEqual([20])
+    expect(trees.has(30)).toBe(false)
   })
 })

@@ -167,22 +167,31 @@ export function chooseShed(groups: readonly ShedCandidate[]): string | undefined
 }
 
 export type RssStep = 'quit' | 'term' | 'kill'
+// How a worker's memory was read: PSS (proportional, from smaps_rollup) or, where that is unreadable, RSS.
+export type MemoryKind = 'PSS' | 'RSS'
 
 export interface RssSettings {
-  // Bytes of resident memory a worker may hold.
+  // Bytes a worker's process tree may hold.
   maxRss: number
-  // Consecutive samples over maxRss before QUIT, and again before each further step.
+  // Consecutive samples over maxRss before QUIT, and again (after the grace) before TERM.
   samples: number
+  // After QUIT, how long the tree may stay over maxRss (finishing its job) before TERM.
+  graceMs: number
+  // After TERM, how long the worker may take to exit before KILL.
+  killAfterMs: number
 }
 
 export interface RssSample {
   pid: number
-  // undefined: this sample could not be read; the worker's count holds.
-  rss: number | undefined
+  // The tree's memory in bytes; undefined: this sample could not be read, and the worker's state holds.
+  bytes: number | undefined
+  // How many processes the tree had (the worker and its descendants), and how they were read.
+  processes?: number
+  kind?: MemoryKind
 }
 
 export interface RssWorkerState {
-  // Consecutive samples counted toward the next step.
+  // Consecutive samples over the limit since the last step.
   count: number
   step?: RssStep
   stepAt?: number
@@ -196,18 +205,50 @@ export interface RssAction {
   reason: string
 }
 
-const NEXT_STEP: Record<RssStep | 'none', RssStep | undefined> = {
-  none: 'quit',
-  quit: 'term',
-  term: 'kill',
-  kill: undefined,
+// TERM asks a Resque worker to exit now (its job child too); one still alive this long after is stuck.
+export const RSS_KILL_AFTER_MS = 10_000
+
+// The escalation, one row per step a worker is at: the step that follows, how long after this one it may
+// come at the earliest, and whether it also needs the tree over the limit for the last `samples` samples.
+const ESCALATION: Record<
+  RssStep | 'none',
+  { next?: RssStep; waitMs: (s: RssSettings) => number; over: boolean }
+> = {
+  none: { next: 'quit', waitMs: () => 0, over: true },
+  quit: { next: 'term', waitMs: (s) => s.graceMs, over: true },
+  term: { next: 'kill', waitMs: (s) => s.killAfterMs, over: false },
+  kill: { waitMs: () => Infinity, over: false },
 }
 
-// Decides, per sample of the workers' RSS, which workers get which stop signal:
-// `samples` consecutive samples over maxRss -> QUIT (stop after the current job). Once asked, a worker
-// that stays over for `samples` more samples -> TERM; one still alive `samples` samples after TERM -> KILL.
-// A sample at or under the limit before TERM resets the count (a worker back under the limit may finish its
-// job after QUIT); QUIT is never taken back. A pid missing from the samples has exited and is forgotten.
+function describeTree(sample: RssSample, still = ''): string {
+  const others = (sample.processes ?? 1) - 1
+  const tree = others > 0 ? ` and ${others} descendant${others === 1 ? '' : 's'}` : ''
+  const kind = sample.kind ? ` ${sample.kind}` : ''
+  return `worker ${sample.pid}${tree} ${still}at ${formatBytes(sample.bytes ?? 0)}${kind}`
+}
+
+function describeStep(
+  step: RssStep,
+  sample: RssSample,
+  count: number,
+  waited: number,
+  settings: RssSettings,
+): string {
+  const limit = formatBytes(settings.maxRss)
+  const after = formatDuration(waited / 1000)
+  if (step === 'quit')
+    return `max-rss: ${describeTree(sample)} > ${limit} for ${count} samples: QUIT (stop after its job)`
+  if (step === 'term')
+    return `max-rss: ${describeTree(sample, 'still ')} > ${limit} ${after} after QUIT (grace ${formatDuration(settings.graceMs / 1000)}): TERM`
+  return `max-rss: ${describeTree(sample)} (limit ${limit}) still alive ${after} after TERM: KILL`
+}
+
+// Decides, per sample of each worker's process-tree memory, which workers get which stop signal:
+// `samples` consecutive samples over maxRss -> QUIT (stop after the current job). After QUIT the worker
+// has graceMs to finish its job; TERM only once that has passed and the tree has been over the limit for
+// the last `samples` samples, so a worker back under the limit finishes its job (QUIT is never taken
+// back). KILL once killAfterMs has passed since TERM, whatever its size. A pid missing from the samples
+// has exited and is forgotten.
 export function evaluateRss(
   state: RssState,
   samples: readonly RssSample[],
@@ -216,32 +257,24 @@ export function evaluateRss(
 ): { state: RssState; actions: RssAction[] } {
   const next: RssState = {}
   const actions: RssAction[] = []
-  const limit = formatBytes(settings.maxRss)
   const needed = Math.max(1, settings.samples)
-  for (const { pid, rss } of samples) {
-    const before = state[pid] ?? { count: 0 }
-    if (rss === undefined) {
-      next[pid] = before
+  for (const sample of samples) {
+    const before = state[sample.pid] ?? { count: 0 }
+    if (sample.bytes === undefined) {
+      next[sample.pid] = before
       continue
     }
-    const over = rss > settings.maxRss
-    // After TERM a worker is on its way out whatever its RSS; every sample it is still alive counts.
-    const counts = over || before.step === 'term'
-    const count = counts ? before.count + 1 : 0
-    const step = NEXT_STEP[before.step ?? 'none']
-    if (step === undefined || count < needed) {
-      next[pid] = { ...before, count }
+    const count = sample.bytes > settings.maxRss ? before.count + 1 : 0
+    const row = ESCALATION[before.step ?? 'none']
+    const waited = before.stepAt === undefined ? 0 : now - before.stepAt
+    const ready = row.next !== undefined && waited >= row.waitMs(settings) && (!row.over || count >= needed)
+    if (!ready) {
+      next[sample.pid] = { ...before, count }
       continue
     }
-    next[pid] = { count: 0, step, stepAt: now }
-    const seen = `${formatBytes(rss)} > ${limit}`
-    const reason =
-      step === 'quit'
-        ? `max-rss: worker ${pid} at ${seen} for ${count} samples: QUIT (stop after its job)`
-        : step === 'term'
-          ? `max-rss: worker ${pid} still at ${seen} ${count} samples after QUIT: TERM`
-          : `max-rss: worker ${pid} still alive ${count} samples after TERM (${formatBytes(rss)}): KILL`
-    actions.push({ pid, step, reason })
+    const step = row.next!
+    next[sample.pid] = { count: 0, step, stepAt: now }
+    actions.push({ pid: sample.pid, step, reason: describeStep(step, sample, count, waited, settings) })
   }
   return { state: next, actions }
 }

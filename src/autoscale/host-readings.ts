@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
-import type { HostReading, RssSample } from './guards.js'
+import { collectTrees } from '../proc/process-tree.js'
+import { type ProcStat, listProcesses } from '../proc/process-identity.js'
+import type { HostReading, MemoryKind, RssSample } from './guards.js'
 
 const KIB = 1024
 
@@ -44,8 +46,52 @@ export async function readRss(pid: number): Promise<number | undefined> {
   }
 }
 
-// RSS samples for the max-rss guard, in the order given; a worker that has exited is left out.
-export async function readRssSamples(pids: readonly number[]): Promise<RssSample[]> {
-  const values = await Promise.all(pids.map((pid) => readRss(pid)))
-  return pids.flatMap((pid, i) => (values[i] === undefined ? [] : [{ pid, rss: values[i] }]))
+// A process's proportional set (Pss in /proc/PID/smaps_rollup, Linux 4.14+): each page shared with other
+// processes counts its share, so a forked child's copy-on-write pages are not counted twice.
+export async function readPss(pid: number): Promise<number | undefined> {
+  try {
+    const kib = /^Pss:\s+(\d+) kB$/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1]
+    return kib === undefined ? undefined : Number(kib) * KIB
+  } catch {
+    return undefined
+  }
+}
+
+// One process's memory for the max-rss guard: PSS where the kernel gives it, else RSS.
+export async function readProcessMemory(
+  pid: number,
+): Promise<{ bytes: number; kind: MemoryKind } | undefined> {
+  const pss = await readPss(pid)
+  if (pss !== undefined) return { bytes: pss, kind: 'PSS' }
+  const rss = await readRss(pid)
+  return rss === undefined ? undefined : { bytes: rss, kind: 'RSS' }
+}
+
+// Each worker's memory as its whole process tree (the worker, its job child and theirs), summed: PSS where
+// readable, so shared pages count once; a tree with any process read by RSS is labelled RSS. A worker that
+// has exited is left out; a descendant that exits while being read counts nothing.
+export async function readTreeSamples(
+  roots: readonly number[],
+  processes: readonly ProcStat[] = listProcesses(),
+): Promise<RssSample[]> {
+  const trees = collectTrees(processes, roots)
+  const samples = await Promise.all(
+    roots.map(async (pid): Promise<RssSample | undefined> => {
+      const tree = trees.get(pid)
+      if (!tree) return undefined
+      const readings = await Promise.all(tree.map((member) => readProcessMemory(member)))
+      if (readings[0] === undefined) return undefined
+      let bytes = 0
+      let processes = 0
+      let kind: MemoryKind = 'PSS'
+      for (const reading of readings) {
+        if (!reading) continue
+        bytes += reading.bytes
+        processes += 1
+        if (reading.kind === 'RSS') kind = 'RSS'
+      }
+      return { pid, bytes, processes, kind }
+    }),
+  )
+  return samples.filter((sample) => sample !== undefined)
 }

@@ -3,7 +3,12 @@ import { usageError } from '../errors.js'
 import type { FormationSpec } from '../state/formation.js'
 import type { PoolConfig } from '../state/pool-file.js'
 import { validateBudget } from './budget.js'
-import { DEFAULT_GUARD_AFTER_SECONDS, type GuardSettings, type RssSettings } from './guards.js'
+import {
+  DEFAULT_GUARD_AFTER_SECONDS,
+  type GuardSettings,
+  RSS_KILL_AFTER_MS,
+  type RssSettings,
+} from './guards.js'
 import {
   type ScheduleWindow,
   activeOverrides,
@@ -48,6 +53,8 @@ export function compileLimits(pool: PoolConfig): Limits {
       : {
           maxRss: check('--max-rss', () => resolveSize(parseSize(g.maxRss!), os.totalmem())),
           samples: g.rssSamples ?? DEFAULT_RSS_SAMPLES,
+          graceMs: (g.maxRssGrace ?? guards.guardAfterSeconds) * 1000,
+          killAfterMs: RSS_KILL_AFTER_MS,
         }
   const named = pool.timezone ? check('--tz', () => validateTimeZone(pool.timezone!)) : undefined
   const windows = pool.schedules.map((line, i) =>

@@ -18,7 +18,12 @@ export const limitFlags = {
   'max-rss': Flags.string({
     helpValue: 'SIZE',
     description:
-      'a worker above this memory is stopped after its job (QUIT, then TERM, then KILL) and replaced',
+      'a worker whose process tree (it and its job child) holds more is asked to stop after its job (QUIT) and replaced',
+  }),
+  'max-rss-grace': Flags.string({
+    helpValue: 'DURATION',
+    description:
+      'after that QUIT, how long the tree may stay over --max-rss before TERM (KILL 10s later) [default: --guard-after]',
   }),
   'max-total': Flags.string({
     helpValue: 'N',

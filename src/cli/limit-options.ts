@@ -29,6 +29,8 @@ export function guardsFromFlags(flags: Record<string, unknown>): GuardConfig {
   if (after !== undefined) guards.guardAfter = checked('guard-after', () => parseDuration(after))
   const maxRss = text('max-rss')
   if (maxRss !== undefined) guards.maxRss = (checked('max-rss', () => parseSize(maxRss)), maxRss)
+  const grace = text('max-rss-grace')
+  if (grace !== undefined) guards.maxRssGrace = checked('max-rss-grace', () => parseDuration(grace))
   const maxTotal = text('max-total')
   if (maxTotal !== undefined) guards.maxTotal = positive('max-total', maxTotal, true)
   return guards

@@ -32,6 +32,8 @@ export interface GuardReport {
   maxLoad?: number
   minFreeMem?: string
   maxRss?: number
+  // Seconds after QUIT before TERM, for a tree still over maxRss.
+  maxRssGrace?: number
   maxTotal?: number
   guardAfter: number
   // The guard that holds scale-ups back now, and why.
@@ -128,7 +130,7 @@ export class Governor {
     return changed
   }
 
-  // Which workers to signal for holding too much memory: QUIT, then TERM, then KILL, each a log line.
+  // Which workers to signal for a process tree holding too much memory: QUIT, then TERM, then KILL, each a log line.
   observeRss(
     samples: readonly RssSample[],
     groupOf: (pid: number) => string | undefined,
@@ -201,7 +203,7 @@ export class Governor {
                 : String(guards.minFreeMem.bytes),
           }
         : {}),
-      ...(rss ? { maxRss: rss.maxRss } : {}),
+      ...(rss ? { maxRss: rss.maxRss, maxRssGrace: rss.graceMs / 1000 } : {}),
       ...(maxTotal !== undefined ? { maxTotal } : {}),
       guardAfter: guards.guardAfterSeconds,
       vetoing: this.decision?.vetoUp ?? null,

@@ -1,5 +1,5 @@
 import type { HostReading, RssSample } from '../autoscale/guards.js'
-import { readHost, readRssSamples } from '../autoscale/host-readings.js'
+import { readHost, readTreeSamples } from '../autoscale/host-readings.js'
 
 export const HOST_SAMPLE_INTERVAL_MS = 1_000
 
@@ -9,7 +9,7 @@ export interface HostObservation {
   rss: RssSample[]
 }
 
-// Reads the host's load and memory (and the workers' RSS, when asked) on its own timer and posts what it
+// Reads the host's load and memory (and each worker's process-tree memory, when asked) on its own timer and posts what it
 // read to the master's loop; it decides nothing.
 export class HostObserver {
   private timer?: NodeJS.Timeout
@@ -21,7 +21,7 @@ export class HostObserver {
     private readonly intervalMs = HOST_SAMPLE_INTERVAL_MS,
   ) {}
 
-  // Which workers' RSS to read (none: host only); starting it the first time.
+  // Which workers' trees to measure (none: host only); starting it the first time.
   watch(pids: readonly number[], rss: boolean): void {
     this.pids = pids
     this.rss = rss
@@ -39,7 +39,7 @@ export class HostObserver {
 
   private async sample(): Promise<void> {
     const at = Date.now()
-    const [reading, rss] = await Promise.all([readHost(at), this.rss ? readRssSamples(this.pids) : []])
+    const [reading, rss] = await Promise.all([readHost(at), this.rss ? readTreeSamples(this.pids) : []])
     if (!this.timer) return
     this.post({ at, reading, rss })
     this.schedule()

@@ -65,8 +65,10 @@ export interface GuardConfig {
   guardAfter?: number
   // A worker above this resident memory (`500M`) is stopped after its job and replaced.
   maxRss?: string
-  // Consecutive samples over maxRss before each step (QUIT, TERM, KILL).
+  // Consecutive samples over maxRss before QUIT, and again before TERM.
   rssSamples?: number
+  // Seconds after QUIT a worker's tree may stay over maxRss before TERM; guardAfter when unset.
+  maxRssGrace?: number
   // The sum of every group's workers never exceeds this.
   maxTotal?: number
 }
@@ -246,6 +248,12 @@ function parseGuards(value: unknown, where: string): GuardConfig {
     if ((key === 'rssSamples' || key === 'maxTotal') && !Number.isInteger(n))
       throw usageError(`${where}.${key} must be a whole number`)
     guards[key] = n
+  }
+  const grace = record.maxRssGrace
+  if (grace !== undefined && grace !== null) {
+    if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0)
+      throw usageError(`${where}.maxRssGrace must be a number of seconds, 0 or more`)
+    guards.maxRssGrace = grace
   }
   for (const key of ['minFreeMem', 'maxRss'] as const) {
     const text = record[key]
