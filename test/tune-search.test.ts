@@ -43,41 +43,50 @@ const curves: Record<string, Curve> = {
 
 type Run = { done: SearchDone; state: SearchState; counts: number[] }
 
+// Noise as a probe meets it: drift moves a whole window (other work on the host) and its per-second
+// counts do not show it; jitter moves each second's count, and shows in the window's spread.
+type Noise = { noise?: number; jitter?: number; seed?: number }
+
 function runSearch(
   curve: Curve,
   options: SearchOptions,
-  extra: { noise?: number; seed?: number; guardAt?: (workers: number) => Guard | undefined } = {},
+  extra: Noise & { guardAt?: (workers: number) => Guard | undefined } = {},
 ): Run {
   const random = seededRandom(extra.seed ?? 1)
+  const spread = (width: number) => 1 + width * (2 * random() - 1)
   let state = startSearch(options)
   for (let step = 0; step < 100; step++) {
     const next = nextProbe(state)
     if ('done' in next) return { done: next, state, counts: state.probes.map((p) => p.workers) }
-    const jobsPerSecond = curve(next.workers) * (1 + (extra.noise ?? 0) * (2 * random() - 1))
+    const drift = spread(extra.noise ?? 0)
+    const seconds = Array.from({ length: 4 }, () => curve(next.workers) * drift * spread(extra.jitter ?? 0))
+    const window = summarizeWindow(seconds)
     const guardTripped = extra.guardAt?.(next.workers)
     state = recordProbe(state, {
       workers: next.workers,
-      jobsPerSecond,
-      spread: 0.5,
+      jobsPerSecond: window.jobsPerSecond,
+      spread: window.spread,
       load: next.workers / 4,
       memAvailable: 2 ** 30,
-      seconds: 10,
+      seconds: window.seconds,
       ...(guardTripped ? { guardTripped } : {}),
     })
   }
   throw new Error('the search never finished')
 }
 
-// What a sweep of every count from min to max would choose, by the same answer rule.
+// What a sweep of every exactly known count from min to max would choose: the smallest count
+// within tolerance of the best.
 function sweep(curve: Curve, min: number, max: number, tolerance = 0.05): { best: number; top: number } {
-  const probes = []
-  for (let n = min; n <= max; n++) {
-    probes.push({ workers: n, jobsPerSecond: curve(n), spread: 0, load: 0, memAvailable: 0, seconds: 0 })
-  }
-  return {
-    best: chooseBest({ min, probes, tolerance, limit: Infinity }),
-    top: Math.max(...probes.map((p) => p.jobsPerSecond)),
-  }
+  const rates = []
+  for (let n = min; n <= max; n++) rates.push(curve(n))
+  const top = Math.max(...rates)
+  return { best: min + rates.findIndex((r) => r >= (1 - tolerance) * top), top }
+}
+
+function closeToSweep(curve: Curve, chosen: number, min: number, max: number): boolean {
+  const truth = sweep(curve, min, max)
+  return Math.abs(chosen - truth.best) <= 1 || curve(chosen) >= 0.95 * truth.top
 }
 
 describe('startSearch', () => {
@@ -110,7 +119,7 @@ describe('nextProbe', () => {
     expect(Math.max(...counts)).toBe(4)
   })
 
-  it('probes one count once and nothing outside the bounds', () => {
+  it('probes a count at most twice, and nothing outside the bounds', () => {
     for (const [name, curve] of Object.entries(curves)) {
       for (const [min, max] of [
         [1, 8],
@@ -118,7 +127,8 @@ describe('nextProbe', () => {
         [1, 32],
       ]) {
         const { counts } = runSearch(curve, { min, max }, { noise: 0.03, seed: 7 })
-        expect(new Set(counts).size, name).toBe(counts.length)
+        for (const n of new Set(counts))
+          expect(counts.filter((c) => c === n).length, name).toBeLessThanOrEqual(2)
         expect(Math.min(...counts), name).toBeGreaterThanOrEqual(min)
         expect(Math.max(...counts), name).toBeLessThanOrEqual(max)
       }
@@ -185,15 +195,105 @@ describe('the answer', () => {
     }
   })
 
-  it('with noise stays within one worker or 5 % of the sweep on every seed', () => {
+  it('with 3 % noise on each window stays within one worker or 5 % of the sweep on nearly every seed', () => {
     for (const [name, curve] of Object.entries(curves)) {
+      const misses = []
       for (let seed = 1; seed <= 20; seed++) {
         const { done } = runSearch(curve, { min: 1, max: 16 }, { noise: 0.03, seed })
-        const truth = sweep(curve, 1, 16)
-        const close = Math.abs(done.best - truth.best) <= 1 || curve(done.best) >= 0.95 * truth.top
-        expect(close, `${name} seed ${seed}: chose ${done.best}, sweep ${truth.best}`).toBe(true)
+        if (!closeToSweep(curve, done.best, 1, 16)) misses.push(`seed ${seed}: chose ${done.best}`)
+      }
+      expect(misses.length, `${name}: ${misses.join(', ')}`).toBeLessThanOrEqual(1)
+    }
+  })
+})
+
+describe('noise', () => {
+  // ±8 % on each second's count, ±2 % on the whole window: a loaded two-core host.
+  const loaded = { noise: 0.02, jitter: 0.08 }
+  const seeds = Array.from({ length: 60 }, (_, i) => i + 1)
+
+  it('on a CPU-bound plateau past two workers chooses two or three on every seed, in few probes', () => {
+    for (const curve of [curves['cpu-bound-flat'], curves['cpu-bound']]) {
+      for (const seed of seeds) {
+        const { done, counts } = runSearch(curve, { min: 1, max: 12 }, { ...loaded, seed })
+        expect([2, 3], `seed ${seed}: chose ${done.best} from ${counts.join(' ')}`).toContain(done.best)
+        expect(counts.length, `seed ${seed}: ${counts.join(' ')}`).toBeLessThanOrEqual(6)
       }
     }
+  })
+
+  // A loaded host moves single windows by several per cent, and a count within tolerance is then
+  // sometimes measured outside it: the bar holds on nearly every seed, and no choice is far off.
+  for (const [name, max] of [
+    ['usl', 16],
+    ['usl-early-peak', 16],
+    ['thrashing', 16],
+    ['semaphore', 12],
+    ['sleep-bound', 20],
+  ] as const) {
+    it(`${name}: within the bar on at least 55 of 60 seeds, and never 15 % short`, () => {
+      const truth = sweep(curves[name], 1, max)
+      let met = 0
+      for (const seed of seeds) {
+        const { done, counts } = runSearch(curves[name], { min: 1, max }, { ...loaded, seed })
+        if (closeToSweep(curves[name], done.best, 1, max)) met++
+        expect(curves[name](done.best), `seed ${seed}: chose ${done.best}`).toBeGreaterThan(0.85 * truth.top)
+        expect(counts.length).toBeLessThanOrEqual(10)
+      }
+      expect(met).toBeGreaterThanOrEqual(55)
+    })
+  }
+
+  it('measures the best count again when a smaller one misses it by no more than the noise', () => {
+    // Busy loops on two cores; the first window at 4 workers reads 9 % high.
+    const seen = new Set<number>()
+    const reading = (workers: number) => {
+      const rate = 100 * Math.min(workers, 2) * (workers === 4 && !seen.has(4) ? 1.09 : 1)
+      seen.add(workers)
+      return rate
+    }
+    let state = startSearch({ min: 1, max: 12 })
+    for (;;) {
+      const next = nextProbe(state)
+      if ('done' in next) {
+        expect(next.best).toBe(2)
+        break
+      }
+      const jobsPerSecond = reading(next.workers)
+      state = recordProbe(state, {
+        workers: next.workers,
+        jobsPerSecond,
+        spread: 0.06 * jobsPerSecond,
+        load: 0,
+        memAvailable: 0,
+        seconds: 4,
+      })
+    }
+    expect(state.probes.map((p) => p.workers)).toEqual([1, 2, 4, 3, 4])
+    expect(state.repeats).toBe(1)
+  })
+
+  it('measures a count again at most once in a search', () => {
+    for (const [name, curve] of Object.entries(curves)) {
+      for (const seed of seeds.slice(0, 20)) {
+        const { counts } = runSearch(curve, { min: 1, max: 16 }, { ...loaded, seed })
+        expect(counts.length - new Set(counts).size, name).toBeLessThanOrEqual(1)
+      }
+    }
+  })
+
+  it('pools the windows of a count measured twice', () => {
+    let state = startSearch({ min: 1, max: 8 })
+    const probe = (workers: number, jobsPerSecond: number) => {
+      state = recordProbe(state, { workers, jobsPerSecond, spread: 0, load: 0, memAvailable: 0, seconds: 4 })
+    }
+    probe(1, 100)
+    probe(2, 190)
+    probe(4, 210)
+    // 2 is short of 95 % of 210 (199.5); 4 read again at 190 puts the best at 200, and 2 within 5 % of it.
+    expect(chooseBest(state)).toBe(4)
+    probe(4, 190)
+    expect(chooseBest(state)).toBe(2)
   })
 })
 
@@ -208,8 +308,7 @@ describe('the bar: within 1 worker or 5 % of a sweep, in at most 10 probes and f
       it(`${name}, ${min}..${max}`, () => {
         const { done, counts } = runSearch(curve, { min, max })
         const truth = sweep(curve, min, max)
-        const close = Math.abs(done.best - truth.best) <= 1 || curve(done.best) >= 0.95 * truth.top
-        expect(close, `chose ${done.best}, sweep ${truth.best}`).toBe(true)
+        expect(closeToSweep(curve, done.best, min, max), `chose ${done.best}, sweep ${truth.best}`).toBe(true)
         expect(counts.length).toBeLessThanOrEqual(10)
         expect(counts.length).toBeLessThan(max - min + 1)
       })

@@ -9,7 +9,7 @@ export type StopReason = 'converged' | 'max-probes' | 'guard' | 'bounds'
 export type SearchOptions = {
   min: number
   max: number
-  // The answer is the smallest count within this fraction of the best measured throughput.
+  // The answer is the smallest count within this fraction of the best throughput.
   tolerance?: number
   maxProbes?: number
   // A probe is only worth its window if the model expects at least this fraction more throughput.
@@ -44,6 +44,8 @@ export type SearchState = {
   readonly guard?: Guard
   // Probes aimed at the model's peak that gained nothing: after one, the model's shape is not trusted.
   readonly peakMisses: number
+  // Second windows spent on counts already measured, to settle a close call.
+  readonly repeats: number
 }
 
 export type SearchDone = {
@@ -59,6 +61,13 @@ export type SearchStep = { workers: number } | SearchDone
 export const DEFAULT_TOLERANCE = 0.05
 export const DEFAULT_MAX_PROBES = 10
 export const DEFAULT_MIN_GAIN = 0.02
+// Two rates differ only when they are this many standard errors of their difference apart.
+export const NOISE_Z = 2
+// The least relative standard error a window is taken to have: the load of other work on the host
+// drifts between windows in ways one window's per-second counts do not show.
+export const NOISE_FLOOR = 0.02
+// At most this many windows go to counts measured before: each costs as much as a new count.
+export const MAX_REPEATS = 1
 
 export function startSearch(options: SearchOptions): SearchState {
   const { min, max } = options
@@ -84,24 +93,22 @@ export function startSearch(options: SearchOptions): SearchState {
     climbing: true,
     limit: Infinity,
     peakMisses: 0,
+    repeats: 0,
   }
 }
 
 export function recordProbe(state: SearchState, probe: ProbeResult): SearchState {
-  const before = bestMeasured(state)
+  const before = topEstimate(state)
   const planned = state.probes.length ? planNext(state, upperBound(state)) : undefined
-  const missed =
-    planned?.kind === 'peak' &&
-    planned.workers === probe.workers &&
-    (!before || probe.jobsPerSecond < before.jobsPerSecond * (1 + state.minGain))
+  const repeat = state.probes.some((p) => p.workers === probe.workers)
   const probes = [...state.probes, probe]
   const tripped = probe.guardTripped !== undefined && probe.workers < state.limit
   const limit = tripped ? probe.workers : state.limit
   const guard = tripped ? probe.guardTripped : state.guard
-  const stillRising =
-    !probe.guardTripped &&
-    probe.workers < upperBound({ ...state, limit }) &&
-    (!before || probe.jobsPerSecond >= before.jobsPerSecond * (1 + state.minGain))
+  const now = estimateOf(probe)
+  const gained = !before || clearlyAbove(now, before, state.minGain)
+  const missed = planned?.kind === 'peak' && planned.workers === probe.workers && !gained
+  const stillRising = !probe.guardTripped && probe.workers < upperBound({ ...state, limit }) && gained
   return {
     ...state,
     probes,
@@ -109,6 +116,7 @@ export function recordProbe(state: SearchState, probe: ProbeResult): SearchState
     guard,
     climbing: state.climbing && stillRising,
     peakMisses: state.peakMisses + (missed ? 1 : 0),
+    repeats: state.repeats + (repeat ? 1 : 0),
   }
 }
 
@@ -124,11 +132,10 @@ export function nextProbe(state: SearchState): SearchStep {
   return { workers }
 }
 
-// The smallest count within tolerance of the best throughput measured under every limit.
+// The smallest count within tolerance of the best throughput under every limit, each count's rate
+// pooled over every window measured at it.
 export function chooseBest(state: Pick<SearchState, 'min' | 'probes' | 'tolerance' | 'limit'>): number {
-  const best = bestMeasured(state)
-  if (!best) return state.min
-  return qualifying(state, (1 - state.tolerance) * best.jobsPerSecond)[0].workers
+  return rankCounts(state)?.answer.workers ?? state.min
 }
 
 function finish(state: SearchState, stoppedBy: StopReason): SearchDone {
@@ -144,7 +151,7 @@ function finish(state: SearchState, stoppedBy: StopReason): SearchDone {
 
 // The best measured count is max and nothing says the curve turns down before it: a higher --max may pay.
 function isStillRising(state: SearchState): boolean {
-  if (bestMeasured(state)?.workers !== state.max) return false
+  if (topEstimate(state)?.workers !== state.max) return false
   const model = fitUsl(state.probes)
   return !model || model.peak > state.max
 }
@@ -153,7 +160,7 @@ function upperBound(state: Pick<SearchState, 'max' | 'limit'>): number {
   return Math.min(state.max, state.limit - 1)
 }
 
-type Plan = { workers: number; kind: 'climb' | 'peak' | 'smaller' }
+type Plan = { workers: number; kind: 'climb' | 'peak' | 'smaller' | 'repeat' }
 
 function planNext(state: SearchState, top: number): Plan | undefined {
   const probed = new Set(state.probes.map((p) => p.workers))
@@ -161,23 +168,25 @@ function planNext(state: SearchState, top: number): Plan | undefined {
     const next = Math.min(top, Math.max(...probed) * 2)
     if (!probed.has(next)) return { workers: next, kind: 'climb' }
   }
-  const best = bestMeasured(state)
-  if (!best) return undefined
+  const ranked = rankCounts(state)
+  if (!ranked) return undefined
   const model = fitUsl(state.probes)
-  const peak = state.peakMisses === 0 ? pickTowardsPeak(state, top, probed, best, model) : undefined
+  const peak = state.peakMisses === 0 ? pickTowardsPeak(state, top, probed, ranked.top, model) : undefined
   if (peak !== undefined) return { workers: peak, kind: 'peak' }
-  const smaller = pickSmaller(state, probed, best, model)
-  return smaller === undefined ? undefined : { workers: smaller, kind: 'smaller' }
+  const smaller = pickSmaller(state, probed, ranked, model)
+  if (smaller !== undefined) return { workers: smaller, kind: 'smaller' }
+  const repeat = pickRepeat(state, ranked)
+  return repeat === undefined ? undefined : { workers: repeat, kind: 'repeat' }
 }
 
-// Between the best measured count and its probed neighbours, the count the model rates highest,
-// if it expects enough gain to be worth a window. The gain is read off the model's own curve, as a
-// ratio to its value at the best count: a biased fit (a hard plateau) still has the right shape.
+// Between the best count and its probed neighbours, the count the model rates highest, if it
+// expects enough gain to be worth a window. The gain is read off the model's own curve, as a ratio
+// to its value at the best count: a biased fit (a hard plateau) still has the right shape.
 function pickTowardsPeak(
   state: SearchState,
   top: number,
   probed: ReadonlySet<number>,
-  best: ProbeResult,
+  best: Estimate,
   model: UslModel | undefined,
 ): number | undefined {
   if (!model) return undefined
@@ -188,7 +197,9 @@ function pickTowardsPeak(
   const underLimit = state.limit === Infinity ? top : Math.floor((best.workers + state.limit) / 2)
   const to = Math.min(top, underLimit, above.length ? Math.min(...above) - 1 : top)
   let pick: number | undefined
-  let pickRate = predictThroughput(model, best.workers) * (1 + state.minGain)
+  // A gain smaller than the noise of one window could not be seen if it were there.
+  const needed = Math.max(state.minGain, (NOISE_Z * best.error) / best.rate)
+  let pickRate = predictThroughput(model, best.workers) * (1 + needed)
   for (let n = from; n <= to; n++) {
     if (probed.has(n)) continue
     const rate = predictThroughput(model, n)
@@ -200,22 +211,85 @@ function pickTowardsPeak(
   return pick
 }
 
-// Narrows the gap below the current answer: a smaller count may also be within tolerance.
+// Narrows the gap below the current answer: a smaller count may also be good enough.
 function pickSmaller(
   state: SearchState,
   probed: ReadonlySet<number>,
-  best: ProbeResult,
+  ranked: Ranking,
   model: UslModel | undefined,
 ): number | undefined {
-  const threshold = (1 - state.tolerance) * best.jobsPerSecond
-  const answer = qualifying(state, threshold)[0].workers
+  const answer = ranked.answer.workers
   const below = [...probed].filter((n) => n < answer)
   const floor = below.length ? Math.max(...below) : state.min - 1
   if (answer - floor <= 1) return undefined
   if (model) {
+    const threshold = (1 - state.tolerance) * ranked.top.rate
     for (let n = floor + 1; n < answer; n++) if (predictThroughput(model, n) >= threshold) return n
   }
   return Math.floor((floor + answer) / 2)
+}
+
+// A close call settled by a second window: a count below the answer missed the tolerance by no
+// more than the noise of the two measurements. The best count is measured again first, since the
+// highest of several noisy readings tends to read high; then the smaller count.
+function pickRepeat(state: SearchState, ranked: Ranking): number | undefined {
+  if (state.repeats >= MAX_REPEATS) return undefined
+  const close = ranked.estimates.find(
+    (e) => e.workers < ranked.answer.workers && reaches(e, ranked.top, state.tolerance, NOISE_Z),
+  )
+  if (!close) return undefined
+  for (const e of [ranked.top, close]) if (e.windows === 1 && e.workers <= upperBound(state)) return e.workers
+  return undefined
+}
+
+// One count's throughput over every window measured at it, with its standard error.
+type Estimate = { workers: number; rate: number; error: number; windows: number }
+
+type Ranking = { estimates: Estimate[]; top: Estimate; answer: Estimate }
+
+function estimateOf(probe: ProbeResult): Estimate {
+  return combine(probe.workers, [probe])
+}
+
+function combine(workers: number, windows: readonly ProbeResult[]): Estimate {
+  const weights = windows.map((p) => Math.max(p.seconds, 1))
+  const total = weights.reduce((sum, w) => sum + w, 0)
+  const rate = windows.reduce((sum, p, i) => sum + weights[i] * p.jobsPerSecond, 0) / total
+  const variance = windows.reduce((sum, p, i) => {
+    const error = Math.max(p.spread / Math.sqrt(weights[i]), NOISE_FLOOR * Math.abs(p.jobsPerSecond))
+    return sum + (weights[i] * error) ** 2
+  }, 0)
+  let error = Math.sqrt(variance) / total
+  if (windows.length > 1) {
+    // Windows of one count that disagree show the drift between windows directly.
+    const k = windows.length
+    const between = windows.reduce((sum, p) => sum + (p.jobsPerSecond - rate) ** 2, 0) / (k - 1)
+    error = Math.max(error, Math.sqrt(between / k))
+  }
+  return { workers, rate, error, windows: windows.length }
+}
+
+// Each count under every limit, in order, with the best of them and the answer.
+function rankCounts(state: Pick<SearchState, 'probes' | 'limit' | 'tolerance'>): Ranking | undefined {
+  const byCount = new Map<number, ProbeResult[]>()
+  for (const p of withinLimits(state)) byCount.set(p.workers, [...(byCount.get(p.workers) ?? []), p])
+  const estimates = [...byCount.entries()]
+    .map(([n, windows]) => combine(n, windows))
+    .sort((a, b) => a.workers - b.workers)
+  if (estimates.length === 0) return undefined
+  const top = estimates.reduce((a, b) => (b.rate > a.rate ? b : a))
+  const answer = estimates.find((e) => reaches(e, top, state.tolerance, 0)) ?? top
+  return { estimates, top, answer }
+}
+
+// Whether a's rate comes within tolerance of b's, allowing z standard errors of their difference.
+function reaches(a: Estimate, b: Estimate, tolerance: number, z: number): boolean {
+  return a.rate + z * Math.hypot(a.error, b.error) >= (1 - tolerance) * b.rate
+}
+
+// Whether a beats b by at least gain, beyond the noise of the two.
+function clearlyAbove(a: Estimate, b: Estimate, gain: number): boolean {
+  return a.rate >= b.rate * (1 + gain) + NOISE_Z * Math.hypot(a.error, b.error)
 }
 
 // Probes at or above a tripped count are over a limit, whatever they measured.
@@ -223,16 +297,6 @@ function withinLimits(state: Pick<SearchState, 'probes' | 'limit'>): ProbeResult
   return state.probes.filter((p) => !p.guardTripped && p.workers < state.limit)
 }
 
-function bestMeasured(state: Pick<SearchState, 'probes' | 'limit'>): ProbeResult | undefined {
-  let best: ProbeResult | undefined
-  for (const p of withinLimits(state)) {
-    if (!best || p.jobsPerSecond > best.jobsPerSecond) best = p
-  }
-  return best
-}
-
-function qualifying(state: Pick<SearchState, 'probes' | 'limit'>, threshold: number): ProbeResult[] {
-  return withinLimits(state)
-    .filter((p) => p.jobsPerSecond >= threshold)
-    .sort((a, b) => a.workers - b.workers)
+function topEstimate(state: Pick<SearchState, 'probes' | 'limit'>): Estimate | undefined {
+  return rankCounts({ ...state, tolerance: 0 })?.top
 }
