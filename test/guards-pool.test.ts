@@ -2,8 +2,18 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanupStates, fixture, newStateDir, rpd, status, waitFor, type StatusJson } from './helpers/cli.js'
+import {
+  alive,
+  cleanupStates,
+  fixture,
+  newStateDir,
+  rpd,
+  status,
+  waitFor,
+  type StatusJson,
+} from './helpers/cli.js'
 import { type RedisServer, usePrivateRedis } from './helpers/redis.js'
+import { RAKEFILE, describeRuby } from './helpers/ruby.js'
 
 const JOBS = fixture('jobs-sleep.mjs')
 let server: RedisServer
@@ -113,6 +123,134 @@ describe('guards and the worker budget, for real', () => {
       20_000,
     )
     expect(after).not.toBe(before)
+    expect(await redis.llen('resque:failed')).toBe(0)
+  })
+})
+
+const FORKING = fixture('forking-worker.sh')
+// The job child's pid, from the line it logs once it holds its memory.
+const jobChildOf = (dir: string) => Number(/job (\d+) holds 250M/.exec(logOf(dir))?.[1])
+
+describe('--max-rss on a worker whose forked job child grows, for real', () => {
+  // A command worker (bash) that forks a node child per job holding 250M; the bash itself holds a few MiB.
+  async function startForking(dir: string, seconds: number, args: string[]) {
+    const command = `${FORKING} ${process.execPath} 250 ${seconds}`
+    const result = await rpd([
+      'start',
+      'mem=1',
+      '--command',
+      command,
+      '--max-rss',
+      '150M',
+      ...args,
+      '--state-dir',
+      dir,
+    ])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const pid = (await waitFor(async () => (await status(dir)).workers[0]?.pid, 'the worker')) as number
+    await waitFor(() => jobChildOf(dir) > 0, 'the job child to hold its memory')
+    return { pid, child: jobChildOf(dir) }
+  }
+
+  it('QUITs the worker for its tree, then TERMs it once the grace has passed, and replaces it', async () => {
+    const dir = newStateDir()
+    const { pid, child } = await startForking(dir, 600, ['--max-rss-grace', '2s'])
+    await waitFor(
+      () =>
+        new RegExp(
+          `guard: max-rss: worker ${pid} and 1 descendant at \\d+M PSS > 150M for 3 samples: QUIT \\(stop after its job\\) \\(queues: mem\\)`,
+        ).test(logOf(dir)),
+      'the QUIT naming the tree',
+      20_000,
+    )
+    await waitFor(() => logOf(dir).includes(`forking worker ${pid} got QUIT`), 'the worker to take QUIT')
+    await waitFor(
+      () =>
+        new RegExp(
+          `guard: max-rss: worker ${pid} and 1 descendant still at \\d+M PSS > 150M \\d+s after QUIT \\(grace 2s\\): TERM`,
+        ).test(logOf(dir)),
+      'the TERM after the grace',
+      20_000,
+    )
+    await waitFor(() => !alive(child) && !alive(pid), 'the worker and its job child to end')
+    // Its replacement holds 250M too, and goes the same way in its turn.
+    const after = await waitFor(
+      async () => (await status(dir)).workers.find((w) => w.pid !== pid)?.pid,
+      'a replacement worker',
+    )
+    expect(after).not.toBe(pid)
+    // Retired, not a crash: no back-off before the replacement, no restart counted.
+    await waitFor(() => logOf(dir).includes(`Reaped worker[${pid}]`), 'the master to reap it')
+    expect(logOf(dir)).not.toContain('exited unexpectedly')
+    expect(logOf(dir)).not.toMatch(/max-rss: .* KILL/)
+  })
+
+  it('lets a job that ends within the grace finish: the worker exits on QUIT alone', async () => {
+    const dir = newStateDir()
+    const { pid, child } = await startForking(dir, 8, [])
+    await waitFor(
+      () =>
+        new RegExp(`guard: max-rss: worker ${pid} and 1 descendant at \\d+M PSS > 150M .*QUIT`).test(
+          logOf(dir),
+        ),
+      'the QUIT',
+      20_000,
+    )
+    await waitFor(
+      () => logOf(dir).includes(`forking worker ${pid} quit after its job`),
+      'the worker to quit',
+      20_000,
+    )
+    expect(logOf(dir)).toContain(`job ${child} done`)
+    await waitFor(() => logOf(dir).includes(`Reaped worker[${pid}]`), 'the master to reap it')
+    expect(logOf(dir)).not.toMatch(/max-rss: .*(TERM|KILL)/)
+    await waitFor(async () => (await status(dir)).workers.some((w) => w.pid !== pid), 'a replacement worker')
+  })
+})
+
+describeRuby('--max-rss on a Ruby Resque worker whose forked job grows', (ruby) => {
+  it('QUITs the worker, lets its forked job finish, and replaces the worker', async () => {
+    const dir = newStateDir()
+    const started = await rpd(
+      [
+        'start',
+        'mem=1',
+        '--command',
+        `rake -f ${RAKEFILE} resque:work`,
+        '--max-rss',
+        '150M',
+        '--state-dir',
+        dir,
+      ],
+      { env: { ...ruby, REDIS_URL: server.url, INTERVAL: '0.1' } },
+    )
+    expect(started.exitCode, started.stderr).toBe(0)
+    const pid = (await waitFor(async () => (await status(dir)).workers[0]?.pid, 'the Ruby worker')) as number
+    await waitFor(
+      () => /Waiting for mem/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')),
+      'Ruby to wait',
+    )
+    const enqueued = await rpd(['enqueue', 'mem', 'Grow', '250', '6', 'big', '--redis', server.url])
+    expect(enqueued.exitCode, enqueued.stderr).toBe(0)
+    await waitFor(
+      () =>
+        new RegExp(`guard: max-rss: worker ${pid} and 1 descendant at \\d+M PSS > 150M .*QUIT`).test(
+          logOf(dir),
+        ),
+      'the QUIT naming the Ruby worker and its job child',
+      20_000,
+    )
+    await waitFor(
+      async () => (await redis.lrange('test:done', 0, -1)).some((entry) => entry.includes('"big"')),
+      'the forked job to finish',
+      20_000,
+    )
+    await waitFor(
+      async () => (await status(dir)).workers.some((w) => w.pid !== pid),
+      'a replacement worker',
+      20_000,
+    )
+    expect(logOf(dir)).not.toMatch(/max-rss: .*(TERM|KILL)/)
     expect(await redis.llen('resque:failed')).toBe(0)
   })
 })

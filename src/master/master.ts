@@ -915,8 +915,11 @@ export class Master {
     for (const { pid, signal } of this.governor.observeRss(observation.rss, groupOf, observation.at)) {
       const slot = this.slots.find((candidate) => candidate.child?.pid === pid)
       if (!slot) continue
-      if (signal === 'SIGQUIT') this.signalWorker(slot, signal)
-      else this.signalGroupOf(slot, signal)
+      // Retired, not crashed: its replacement starts now, with no crash back-off, while it finishes its job.
+      if (signal === 'SIGQUIT') {
+        this.retire(slot, signal)
+        this.passNeeded = true
+      } else this.signalGroupOf(slot, signal)
     }
   }
 
