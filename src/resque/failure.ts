@@ -24,6 +24,11 @@ export class RubyError extends Error {
 // Ruby's messages for the failures Resque itself records.
 export const unknownJobClass = (name: string) => new RubyError('NameError', `uninitialized constant ${name}`)
 export const interruptedJob = () => new RubyError('Resque::TermException', 'SIGTERM')
+export const stoppedByUncaught = (className: string, exception: string) =>
+  new RubyError(
+    'Resque::DirtyExit',
+    `the worker stopped: ${className} raised ${exception} and nothing caught it`,
+  )
 export const abandonedJob = () => new RubyError('Resque::DirtyExit', 'Job still being processed')
 export const silentWorker = (id: string, job: string | undefined) =>
   new RubyError(

@@ -222,6 +222,16 @@ export class WorkerRegistry {
     await this.advance([], new Date(), { working, failure })
   }
 
+  // A failure for a job already counted done (an error it raised later): its record and the failed counts.
+  async recordFailure(working: WorkingOn, error: unknown): Promise<void> {
+    await this.redis
+      .multi()
+      .rpush(this.keys.failed, this.formatFailure(working, error))
+      .incr(this.keys.stat('failed'))
+      .incr(this.keys.stat('failed', this.id))
+      .exec()
+  }
+
   // The worker's exit, sent as one EVAL (the full script: a Redis that has not seen it needs no second round trip,
   // which a frozen Redis would never answer), on the connection the last script went on. `live`: it was written to a
   // connection that is up (so Redis has it, or will once it resumes), not queued while ioredis reconnects.

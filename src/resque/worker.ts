@@ -1,9 +1,17 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import os from 'node:os'
 import type { Redis } from 'ioredis'
 import { errorMessage } from '../errors.js'
 import type { WorkerMessage } from '../state/worker-messages.js'
 import { pruneDeadWorkers } from './dead-workers.js'
-import { RubyError, describeError, interruptedJob, unknownJobClass, type JobPayload } from './failure.js'
+import {
+  RubyError,
+  describeError,
+  interruptedJob,
+  stoppedByUncaught,
+  unknownJobClass,
+  type JobPayload,
+} from './failure.js'
 import { parseJobJson } from './job-json.js'
 import type { Perform } from './jobs-module.js'
 import { formatWorkerId, parseQueueList, type ResqueKeys } from './keys.js'
@@ -73,8 +81,13 @@ export class ResqueWorker {
   private paused = false
   private shutdown?: 'graceful' | 'now'
   private current?: CurrentJob
-  // The job a stop now interrupted: failed by the exit.
-  private interrupted?: CurrentJob
+  // The job a stop now interrupted, and what it is failed with by the exit.
+  private interrupted?: { job: CurrentJob; error: unknown }
+  // The job whose code is running, carried through its timers and promises: an error nothing caught is charged to
+  // the job that raised it, even when it surfaces after that job's perform returned or while another job runs.
+  private readonly jobScope = new AsyncLocalStorage<CurrentJob>()
+  private crashed = false
+  private late?: Promise<void>
   private polled: string[] = []
   // The last job's end, recorded together with the next reserve (one round trip per job).
   private finished?: Finished
@@ -231,7 +244,7 @@ export class ResqueWorker {
       const current = this.current
       if (current && !current.recorded) {
         current.recorded = true
-        this.interrupted = current
+        this.interrupted = { job: current, error: interruptedJob() }
         this.options.say(`${reason}: stopping now, interrupting ${current.className}`)
       } else if (!announced) this.options.say(`${reason}: exiting`)
       this.wakeNap?.()
@@ -239,6 +252,57 @@ export class ResqueWorker {
     }
     return this.exit()
   }
+
+  // An error nothing caught (a throw in a job's timer, a promise it left unawaited): the process can no longer be
+  // trusted, so the worker exits at once, as Node would, but first charges the error to the job that raised it.
+  // Still running or not yet recorded, that job fails with its own error; already recorded as done, it gains a
+  // failure record. A different job in progress is failed as interrupted, naming the cause. The exit status is 1.
+  uncaught(error: unknown): Promise<number> {
+    const { exception, error: message } = describeError(error)
+    const current = this.current
+    const culprit = this.jobScope.getStore() ?? current
+    this.options.say(
+      `uncaught ${exception}: ${message}${culprit ? ` (raised by ${culprit.className})` : ''}; the worker exits`,
+    )
+    this.crashed = true
+    if (this.shutdown !== 'now' && !this.exiting) {
+      this.shutdown = 'now'
+      if (current && !current.recorded) {
+        current.recorded = true
+        const own = culprit === current
+        this.interrupted = {
+          job: current,
+          error: own ? error : stoppedByUncaught(culprit!.className, exception),
+        }
+      }
+      if (culprit && culprit !== current) {
+        if (this.finished?.working === culprit.working) {
+          if (!this.finished.failure) this.finished = { working: culprit.working, failure: { error } }
+        } else this.late = this.recordLateFailure(culprit, error)
+      }
+      this.wakeNap?.()
+      this.cutWait?.()
+    }
+    return this.exit()
+  }
+
+  // The failure of a job already recorded as done, bounded like the exit's own script.
+  private async recordLateFailure(job: CurrentJob, error: unknown): Promise<void> {
+    if (this.redisLost) {
+      this.options.say(`cannot record the failure of ${job.className}: Redis is away`)
+      return
+    }
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_REDIS_TIMEOUT_MS)))
+    try {
+      await Promise.race([this.registry.recordFailure(job.working, error), timeout])
+    } catch (failure) {
+      this.options.say(`cannot record the failure of ${job.className}: ${describeRedisError(failure)}`)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
   pause(): void {
     if (this.paused) return
     this.paused = true
@@ -258,8 +322,9 @@ export class ResqueWorker {
 
   private exit(): Promise<number> {
     this.exiting ??= this.retire().then((code) => {
-      this.resolveExited(code)
-      return code
+      const status = this.crashed ? Math.max(code, 1) : code
+      this.resolveExited(status)
+      return status
     })
     return this.exiting
   }
@@ -270,9 +335,10 @@ export class ResqueWorker {
     clearInterval(this.heartbeatTimer)
     this.watch.close()
     if (!this.registered) return 0
+    await this.late
     const interrupted = this.interrupted
     const finished: Finished | undefined = interrupted
-      ? { working: interrupted.working, failure: { error: interruptedJob() } }
+      ? { working: interrupted.job.working, failure: { error: interrupted.error } }
       : this.finished
     this.finished = undefined
     // A job's end not yet in Redis is worth waiting for (until TERM); a bare unregistration is not: the master
@@ -388,7 +454,7 @@ export class ResqueWorker {
     this.options.notify({ type: 'busy', job: { class: className, queue, since: since.toISOString() } })
     let failure: { error: unknown } | undefined
     try {
-      await this.invoke(payload)
+      await this.jobScope.run(current, () => this.invoke(payload))
     } catch (error) {
       failure = { error }
     }

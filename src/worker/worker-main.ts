@@ -1,6 +1,6 @@
 // Entry of the built-in Resque worker the master spawns: node worker-main.js [title padding].
 // `node worker-main.js --check-jobs FILE` only loads a jobs module and lists its jobs (start's preflight).
-import { RpdError, errorMessage } from '../errors.js'
+import { EXIT_USAGE, RpdError, errorMessage } from '../errors.js'
 import type { WorkerMessage } from '../state/worker-messages.js'
 import { loadJobs } from '../resque/jobs-module.js'
 import { DEFAULT_NAMESPACE, ResqueKeys } from '../resque/keys.js'
@@ -60,9 +60,21 @@ function pollInterval(): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : POLL_INTERVAL_MS
 }
 
+// A jobs module whose top-level await waits on nothing that can still happen leaves Node with nothing to run: it
+// would exit with status 13 and no word. Say which module, and why.
+function loadJobsOrSay(file: string): ReturnType<typeof loadJobs> {
+  const stuck = () =>
+    fail(
+      `jobs module ${file} never finished loading: its top-level await waits on a promise nothing can settle; fix it, then start again`,
+      EXIT_USAGE,
+    )
+  process.once('beforeExit', stuck)
+  return loadJobs(file).finally(() => process.off('beforeExit', stuck))
+}
+
 async function checkJobs(file: string | undefined): Promise<never> {
   try {
-    const jobs = await loadJobs(file ?? '')
+    const jobs = await loadJobsOrSay(file ?? '')
     process.stdout.write(`${JSON.stringify([...jobs.keys()])}\n`)
     process.exit(0)
   } catch (error) {
@@ -93,7 +105,7 @@ async function work(): Promise<never> {
   if (!jobsFile) fail('RPD_JOBS is not set: start the pool with --jobs FILE')
   let jobs: Awaited<ReturnType<typeof loadJobs>>
   try {
-    jobs = await loadJobs(jobsFile)
+    jobs = await loadJobsOrSay(jobsFile)
   } catch (error) {
     fail(errorMessage(error))
   }
@@ -115,6 +127,10 @@ async function work(): Promise<never> {
     notify,
   })
   running.worker = worker
+  // An error no job caught: recorded against the job that raised it, then the worker exits (status 1).
+  const uncaught = (error: unknown) => exitWith(worker.uncaught(error))
+  process.on('uncaughtException', uncaught)
+  process.on('unhandledRejection', uncaught)
   try {
     process.exit(await worker.run())
   } catch (error) {
