@@ -1,48 +1,24 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import fs from 'node:fs'
 import { errorMessage } from '../errors.js'
-import { type Formation, type FormationSpec, formatFormation } from '../state/formation.js'
 import { LineBuffer } from '../state/line-buffer.js'
 import type { LogFile } from '../state/log-file.js'
 import { removeMasterPid, writeMasterPid } from '../state/master-pid.js'
-import { type PoolConfig, readPool, writePool } from '../state/pool-file.js'
-import {
-  type ProcessIdentity,
-  catchesSignal,
-  identityOf,
-  readCmdline,
-  readProcStat,
-  signalGroup,
-} from '../proc/process-identity.js'
+import { type PoolConfig, readPool } from '../state/pool-file.js'
+import { type ProcessIdentity, identityOf, readProcStat, signalGroup } from '../proc/process-identity.js'
 import { planReconcile } from './reconcile.js'
-import os from 'node:os'
+import { type Formation } from '../state/formation.js'
+import { Dynamics, type DynamicsEvent } from './dynamics.js'
+import { StateFiles } from './state-files.js'
 import { MasterMetrics } from './metrics.js'
 import { masterTitle } from '../paths.js'
-import { formatWorkerId } from '../resque/keys.js'
-import { busyFromTitle } from '../resque/process-title.js'
 import { shortSignal } from '../proc/signals.js'
 import type { StatePaths } from '../state/state-dir.js'
-import {
-  type JobInfo,
-  type StatusFile,
-  type WorkerExit,
-  type WorkerState,
-  writeStatusFile,
-} from '../state/status-file.js'
+import { type JobInfo, type StatusFile, type WorkerExit, type WorkerState } from '../state/status-file.js'
 import { isWorkerMessage, type WorkerMessage } from '../state/worker-messages.js'
 import { workerArgv } from './worker-command.js'
-import { Autoscaler } from './autoscaler.js'
-import { type Observation, Observer } from './observer.js'
-import { type Limits, compileLimits, scheduledSpec } from '../autoscale/limits-config.js'
-import { spawnAllowance } from '../autoscale/budget.js'
-import { formatWindow } from '../autoscale/schedule.js'
-import { type GroupView, Governor } from './governor.js'
-import { type HostObservation, HostObserver } from './host-observer.js'
-import { autoscaleKnobs } from '../state/pool-file.js'
-import type { FleetMember, FleetNews } from './fleet-member.js'
 import { environmentFor } from '../state/resque-pool-config.js'
 import { type MasterOptions, openMasterLog } from './foreground.js'
-import { QuietWatch, hasCommandWorkerStarted, nextStartCheckAt } from './command-started.js'
+import { type WorkerKind, workerKind } from './worker-kind.js'
 import { workingDirProblem } from '../state/working-dir.js'
 
 export { WORKER_SETTLE_MS } from './command-started.js'
@@ -52,11 +28,6 @@ export const BACKOFF_MAX_MS = 30_000
 export const STABLE_AFTER_MS = 10_000
 // How long a dead worker's pipes may stay open (held by a grandchild) before it is reaped anyway.
 export const OUTPUT_DRAIN_MS = 100
-// Busy/idle changes of built-in workers reach status.json within this delay, batched (a drain of many
-// short jobs would otherwise rewrite the file for every job).
-export const JOB_STATUS_DELAY_MS = 250
-// A status.json that could not be written (a full disk) is tried again this often.
-export const STATUS_RETRY_MS = 1_000
 // A failed Redis cleanup of a dead worker is tried again this many times, waiting up to this long between.
 export const PRUNE_ATTEMPTS = 10
 export const PRUNE_RETRY_MAX_MS = 60_000
@@ -73,13 +44,6 @@ export const PAUSE_CHECK_MAX_MS = 1_000
 // Never fires in practice; it only holds the event loop open while the master sleeps.
 const KEEP_ALIVE_MS = 2 ** 31 - 1
 
-const HOSTNAME = os.hostname()
-// For tests of schedules only: the master's clock for time-of-day windows runs this far ahead of the real one.
-const CLOCK_OFFSET_MS = Number(process.env.RPD_CLOCK_OFFSET_MS) || 0
-const clockNow = () => Date.now() + CLOCK_OFFSET_MS
-
-const GUARDED_FILES = new Set(['master.pid', 'pool.yml', 'master.log', 'status.json'])
-
 type ShutdownLevel = 'graceful' | 'fast' | 'kill'
 
 type MasterEvent =
@@ -89,9 +53,7 @@ type MasterEvent =
   | { type: 'tick' }
   | { type: 'pause-check' }
   | { type: 'state-files' }
-  | { type: 'observation'; observation: Observation }
-  | { type: 'host'; observation: HostObservation }
-  | { type: 'fleet'; news: FleetNews }
+  | DynamicsEvent
 
 // One place in the formation: it keeps its restart count and backoff across the processes that fill it.
 export interface Slot {
@@ -142,30 +104,18 @@ export class Master {
   private readonly startedAt = new Date()
   private readonly identity: ProcessIdentity
   private readonly argv: ReturnType<typeof workerArgv>
-  private readonly quietWatch: QuietWatch
-  private watcher?: fs.FSWatcher
-  private statusDue?: 'now' | 'later' = 'now'
+  // Built-in or command: how the master learns that a worker started, is busy, takes a signal.
+  private readonly kind: WorkerKind
   private passNeeded = true
-  private statusTimer?: NodeJS.Timeout
   private wakeTimer?: NodeJS.Timeout
   private wakeAt = 0
   private title = ''
   private readonly cleanups = new Set<Promise<void>>()
-  private lastStatus?: string
-  private lastWriteError?: string
-  // Sizes the automatic groups (images=0..8) from the observer's samples of their queues.
-  private readonly autoscaler: Autoscaler
-  private observer?: Observer
-  // Guards, the worker budget and schedules: pool.yml's limits, compiled, and what they hold back now.
-  private limits: Limits
-  private readonly governor: Governor
-  private hostObserver?: HostObserver
-  // The formation in force: pool.yml's, with the active schedule windows' entries in place.
-  private spec: FormationSpec & { active: number[]; nextChangeAt: number | null }
   readonly metrics = new MasterMetrics()
-  // Membership of a fleet (pool.yml fleet:): its groups run at this master's share of the fleet formation.
-  // Its code (and Redis client) is loaded by run(), only for a member.
-  private fleet?: FleetMember
+  // Schedules, the autoscaler, guards and the budget, the fleet share: what moves the formation.
+  private readonly dynamics: Dynamics<Slot>
+  // status.json, and the state files it puts back when they are removed.
+  private readonly stateFiles: StateFiles
 
   constructor(
     private readonly paths: StatePaths,
@@ -176,13 +126,21 @@ export class Master {
     this.log = openMasterLog(paths.log, options, pool.logFormat)
     this.identity = identityOf(process.pid) ?? { pid: process.pid, startTime: '0' }
     this.argv = workerArgv(pool)
-    this.quietWatch = new QuietWatch(this.argv.file.endsWith('setpriv') ? this.argv.file : undefined)
-    this.autoscaler = new Autoscaler((line) => this.say(line))
-    this.governor = new Governor((line) => this.say(line))
-    this.limits = compileLimits(pool)
-    this.governor.configure(this.limits)
-    this.spec = scheduledSpec(pool, this.limits, clockNow())
-    this.autoscaler.configure({ ...pool, ...this.spec })
+    this.kind = workerKind(this.argv, pool.command)
+    this.stateFiles = new StateFiles(paths, this.log, this.identity, {
+      status: () => this.statusFile(this.shutdown ? 'stopping' : 'running'),
+      pool: () => this.pool,
+      say: (line) => this.say(line),
+      push: (event) => this.push(event),
+    })
+    this.dynamics = new Dynamics<Slot>(pool, {
+      slots: this.slots,
+      busyOf: (slot) => this.busyOf(slot),
+      say: (line) => this.say(line),
+      push: (event) => this.push(event),
+      retire: (slot, signal) => this.retire(slot, signal),
+      signalGroupOf: (slot, signal) => this.signalGroupOf(slot, signal),
+    })
   }
 
   say(text: string): void {
@@ -194,17 +152,9 @@ export class Master {
     const keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS)
     for (const signal of HANDLED_SIGNALS) process.on(signal, () => this.push({ type: 'signal', signal }))
     writeMasterPid(this.paths, this.identity)
-    this.watchStateDir()
+    this.stateFiles.watch()
     this.say(`started manager (generation ${this.pool.generation}) in ${this.pool.cwd}`)
-    if (this.pool.fleet) {
-      const { FleetMember } = await import('./fleet-member.js')
-      this.fleet = new FleetMember(
-        this.pool.fleet,
-        this.pool,
-        (news) => this.push({ type: 'fleet', news }),
-        (line) => this.say(line),
-      )
-    }
+    await this.dynamics.join()
     await this.metrics.serve(
       this.pool.metrics,
       () => this.statusFile('running'),
@@ -220,9 +170,9 @@ export class Master {
         this.schedulePauseCheck()
         this.scheduleWake()
         this.setTitle()
-        this.observe()
+        this.dynamics.observe(this.shutdown !== undefined)
       }
-      this.flushStatus()
+      this.stateFiles.flush()
       if (this.shutdown && this.slots.length === 0) break
       await this.nextEvents()
       for (let event = this.events.shift(); event; event = this.events.shift()) this.handle(event)
@@ -234,12 +184,10 @@ export class Master {
         new Promise((resolve) => setTimeout(resolve, CLEANUP_WAIT_MS)),
       ])
     }
-    await this.fleet?.stop()
+    await this.dynamics.stop()
     clearInterval(keepAlive)
-    this.observer?.stop()
-    this.hostObserver?.stop()
     this.stopPauseChecks()
-    this.watcher?.close()
+    this.stateFiles.close()
     await this.metrics.close()
     this.finish()
   }
@@ -274,7 +222,7 @@ export class Master {
       event.type === 'observation' ||
       event.type === 'host' ||
       event.type === 'fleet'
-    this.statusDue = jobNews && this.statusDue !== 'now' ? 'later' : 'now'
+    this.stateFiles.note(!jobNews)
     if (!jobNews) this.passNeeded = true
     switch (event.type) {
       case 'signal':
@@ -284,15 +232,15 @@ export class Master {
       case 'message':
         return this.handleMessage(event.slot, event.child, event.message)
       case 'state-files':
-        return this.restoreStateFiles()
-      case 'observation':
-        return this.handleObservation(event.observation)
-      case 'host':
-        return this.handleHost(event.observation)
+        return this.stateFiles.restore()
       case 'tick':
-        return this.followSchedule()
+        return this.dynamics.followSchedule()
+      case 'observation':
+      case 'host':
       case 'fleet':
-        if (this.fleet?.handle(event.news)) this.passNeeded = true
+        // A stopping pool is sized by its shutdown, not by its observers.
+        if (event.type !== 'fleet' && this.shutdown) return
+        if (this.dynamics.handle(event)) this.passNeeded = true
         return
     }
   }
@@ -354,12 +302,9 @@ export class Master {
       const pool = readPool(this.paths)
       if (!pool) throw new Error(`${this.paths.pool} is missing`)
       if (pool.generation !== this.pool.generation) this.say(`HUP: applying generation ${pool.generation}`)
-      const limits = compileLimits(pool)
-      this.pool = { ...pool, command: this.pool.command, jobs: this.pool.jobs, stopSignal: pool.stopSignal }
-      this.limits = limits
-      this.governor.configure(limits)
-      this.spec = scheduledSpec(this.pool, limits, clockNow())
-      this.autoscaler.configure({ ...this.pool, ...this.spec }, this.runningCounts())
+      const next = { ...pool, command: this.pool.command, jobs: this.pool.jobs, stopSignal: pool.stopSignal }
+      this.dynamics.configure(next)
+      this.pool = next
     } catch (error) {
       this.say(`HUP: ${errorMessage(error)}; keeping generation ${this.pool.generation}`)
     }
@@ -404,7 +349,7 @@ export class Master {
       this.pool.restartEpochs,
       this.slots,
       (slot) => this.busyOf(slot),
-      (group) => this.autoscaler.isAutomatic(group),
+      (group) => this.dynamics.isAutomatic(group),
     )
     for (const slot of plan.drop) this.dropSlot(slot)
     for (const slot of plan.stop) {
@@ -413,7 +358,7 @@ export class Master {
       )
       this.retire(slot, this.pool.stopSignal)
     }
-    for (const { group, epoch } of this.withinBudget(plan.spawn)) {
+    for (const { group, epoch } of this.dynamics.withinBudget(plan.spawn)) {
       const slot: Slot = {
         id: this.nextSlotId++,
         group,
@@ -465,7 +410,7 @@ export class Master {
         cwd: this.pool.cwd,
         env,
         detached: true,
-        stdio: ['ignore', 'pipe', 'pipe', ...(this.argv.ipc ? ['ipc' as const] : [])],
+        stdio: ['ignore', 'pipe', 'pipe', ...(this.kind.ipc ? ['ipc' as const] : [])],
       })
     } catch (error) {
       return this.cannotSpawn(slot, errorMessage(error))
@@ -533,11 +478,12 @@ export class Master {
     for (const slot of this.slots) {
       if (slot.state === 'backoff' && !slot.retiring && slot.nextAttemptAt)
         next = Math.min(next, slot.nextAttemptAt.getTime())
-      if (slot.state === 'starting' && slot.child && !this.argv.ipc)
-        next = Math.min(next, nextStartCheckAt(this.pool.command, slot.startedAt.getTime(), Date.now()))
+      if (slot.state === 'starting' && slot.child)
+        next = Math.min(next, this.kind.nextStartCheck(slot, Date.now()))
     }
     // A schedule edge is on the test clock (RPD_CLOCK_OFFSET_MS); the timer runs on the real one.
-    if (this.spec.nextChangeAt !== null) next = Math.min(next, this.spec.nextChangeAt - CLOCK_OFFSET_MS)
+    const edge = this.dynamics.nextChangeAt()
+    if (edge !== null) next = Math.min(next, edge)
     if (next === Infinity || (this.wakeTimer && this.wakeAt <= next)) return
     clearTimeout(this.wakeTimer)
     this.wakeAt = next
@@ -570,7 +516,7 @@ export class Master {
   // Built-in workers say when they are ready; command workers are looked at until they handle USR2, less often
   // the longer they keep not handling it (a pool of commands that never do would otherwise cost a core).
   private schedulePauseCheck(): void {
-    if (this.pauseTimer || !this.paused || this.argv.ipc || this.shutdown) return
+    if (this.pauseTimer || !this.paused || !this.kind.pollsForPause || this.shutdown) return
     const waiting = this.liveSlots().filter((slot) => !slot.pauseSent)
     if (waiting.length === 0) return
     const since = Math.max(this.pausedAt, ...waiting.map((slot) => slot.startedAt.getTime()))
@@ -585,29 +531,15 @@ export class Master {
 
   // Whether a worker can be sent USR1/USR2 without ending it. Built-in workers handle them once ready.
   private takes(slot: Slot, signal: NodeJS.Signals): boolean {
-    if (this.argv.ipc) return slot.ready
-    return slot.child?.pid !== undefined && catchesSignal(slot.child.pid, signal) !== false
+    return this.kind.takes(slot, signal)
   }
 
-  // Command workers become running once they outlive the settle time, or sooner once quiet (command-started.ts).
+  // Command workers become running once they outlive the settle time, or sooner once quiet (command-started.ts);
+  // built-in workers say so (handleMessage).
   private promoteSettled(): void {
     const now = Date.now()
-    for (const slot of this.slots) {
-      if (
-        slot.state === 'starting' &&
-        slot.child &&
-        !this.argv.ipc &&
-        hasCommandWorkerStarted(
-          this.pool.command,
-          slot.child.pid ?? 0,
-          now - slot.startedAt.getTime(),
-          this.quietWatch,
-          now,
-        )
-      ) {
-        slot.state = 'running'
-      }
-    }
+    for (const slot of this.slots)
+      if (slot.state === 'starting' && slot.child && this.kind.hasStarted(slot, now)) slot.state = 'running'
   }
 
   private handleMessage(slot: Slot, child: ChildProcess, message: WorkerMessage): void {
@@ -633,7 +565,7 @@ export class Master {
     const pid = child.pid ?? 0
     // Whatever the worker left in its process group goes with it.
     signalGroup(pid, 'SIGKILL')
-    if (this.argv.ipc && this.pool.redis && (!slot.retiring || code !== 0))
+    if (this.pool.redis && this.kind.leavesRedisToMaster(slot.retiring, code))
       this.pruneFromRedis(pid, slot.group)
     if (slot.child !== child) return
     slot.child = undefined
@@ -743,234 +675,20 @@ export class Master {
           ? { nextAttemptAt: slot.nextAttemptAt.toISOString() }
           : {}),
         ...(slot.problem && !slot.child ? { problem: slot.problem } : {}),
-        ...(this.argv.ipc ? { job: slot.job, paused: slot.paused } : {}),
+        ...(this.kind.ipc ? { job: slot.job, paused: slot.paused } : {}),
       })),
-      ...(this.autoscaler.active ? { autoscale: this.autoscaler.report() } : {}),
-      ...(this.governor.active ? { guards: this.governor.report() } : {}),
-      ...(this.limits.windows.length
-        ? {
-            schedule: {
-              timezone: this.limits.timezone,
-              windows: this.limits.windows.map(formatWindow),
-              active: this.spec.active,
-              nextChangeAt:
-                this.spec.nextChangeAt === null ? null : new Date(this.spec.nextChangeAt).toISOString(),
-            },
-          }
-        : {}),
+      ...this.dynamics.report(),
       counters: this.metrics.counters(),
-      ...(this.fleet ? { fleet: this.fleet.report() } : {}),
     }
   }
 
-  // Rewrites status.json when its content changed (or the file is gone); one log line per new write error.
-  private flushStatus(): void {
-    if (this.statusDue === 'now') {
-      this.statusDue = undefined
-      clearTimeout(this.statusTimer)
-      this.statusTimer = undefined
-      this.writeStatus()
-    } else if (this.statusDue === 'later' && !this.statusTimer) {
-      this.statusTimer = setTimeout(() => {
-        this.statusTimer = undefined
-        this.push({ type: 'tick' })
-      }, JOB_STATUS_DELAY_MS)
-    }
-  }
-
-  private writeStatus(): void {
-    const status = this.statusFile(this.shutdown ? 'stopping' : 'running')
-    const content = JSON.stringify({ ...status, updatedAt: undefined })
-    if (content === this.lastStatus && fs.existsSync(this.paths.status)) return
-    try {
-      writeStatusFile(this.paths, status)
-      this.lastStatus = content
-      this.lastWriteError = undefined
-    } catch (error) {
-      const message = `cannot write ${this.paths.status}: ${errorMessage(error)}; the pool runs on`
-      if (message !== this.lastWriteError) this.say(message)
-      this.lastWriteError = message
-      // Tried again without waiting for news: a disk with room again gets the status at once.
-      this.statusTimer ??= setTimeout(() => {
-        this.statusTimer = undefined
-        this.push({ type: 'tick' })
-      }, STATUS_RETRY_MS)
-    }
-  }
-
-  // Wakes the loop when a state file is removed or replaced; status.json rewrites of our own are ignored
-  // unless the file is gone, so this cannot feed itself.
-  private watchStateDir(): void {
-    try {
-      this.watcher = fs.watch(this.paths.dir, (event, name) => {
-        // Appends (every log line) are 'change'; only a rename or removal can take a file away.
-        if (event !== 'rename') return
-        if (name && !GUARDED_FILES.has(String(name))) return
-        // Our own status.json rewrites end in a rename too: only its absence is news.
-        if (name === 'status.json' && fs.existsSync(this.paths.status)) return
-        this.push({ type: 'state-files' })
-      })
-      this.watcher.on('error', () => {
-        this.watcher?.close()
-        this.watcher = undefined
-        this.push({ type: 'state-files' })
-      })
-    } catch {
-      this.watcher = undefined
-    }
-  }
-
-  // Puts back what was deleted under a running master, from its own memory: the directory, master.pid,
-  // master.log and pool.yml (else `status` would say not running and a second start would begin).
-  private restoreStateFiles(): void {
-    try {
-      if (!fs.existsSync(this.paths.dir)) {
-        fs.mkdirSync(this.paths.dir, { recursive: true, mode: 0o700 })
-        this.watcher?.close()
-        this.watcher = undefined
-      }
-      if (!this.watcher) this.watchStateDir()
-      if (!fs.existsSync(this.paths.log)) {
-        this.log.reopen()
-        this.say(`${this.paths.log} was removed: writing a new one`)
-      }
-      if (!fs.existsSync(this.paths.pid)) {
-        writeMasterPid(this.paths, this.identity)
-        this.say(`${this.paths.pid} was removed: restored it`)
-      }
-      if (!fs.existsSync(this.paths.pool)) {
-        writePool(this.paths, this.pool)
-        this.say(`${this.paths.pool} was removed: restored generation ${this.pool.generation}`)
-      }
-    } catch (error) {
-      const message = `cannot restore the state directory ${this.paths.dir}: ${errorMessage(error)}; the pool runs on`
-      if (message !== this.lastWriteError) this.say(message)
-      this.lastWriteError = message
-    }
-  }
-
-  // The counts reconcile works towards: pool.yml's (with schedule windows in place), automatic groups at
-  // the autoscaler's decision, then held within the guards and the budget.
   private desiredFormation(): Formation {
-    const wanted = this.autoscaler.apply(this.spec.formation)
-    const shaped = this.governor.active ? this.governor.shape(wanted, this.groupViews()) : wanted
-    return this.fleet ? this.fleet.apply(shaped, this.slots) : shaped
-  }
-
-  private groupViews(): GroupView[] {
-    const report = this.autoscaler.active ? this.autoscaler.report() : {}
-    return Object.entries(this.spec.formation).map(([name, count]) => {
-      const live = this.slots.filter((slot) => slot.group === name && slot.child && !slot.retiring)
-      const range = this.spec.bounds[name]
-      return {
-        name,
-        automatic: Boolean(range),
-        min: range?.min ?? count,
-        max: range?.max ?? count,
-        current: live.length,
-        idle: live.filter((slot) => this.busyOf(slot) === false).length,
-        latency: report[name]?.inputs?.latency ?? null,
-        targetLatency: autoscaleKnobs(this.pool, name).targetLatency,
-      }
-    })
+    return this.dynamics.desired()
   }
 
   // Built-in workers report busy/idle; a command worker's Resque title (as `ps` shows it) says the same.
   private busyOf(slot: Slot): boolean | undefined {
-    if (this.argv.ipc) return slot.job !== null
-    return slot.child?.pid ? busyFromTitle(readCmdline(slot.child.pid)) : undefined
-  }
-
-  // Under a budget, live workers (starting, running and still stopping) never exceed it at any instant:
-  // a growing group spawns only as the shrinking one's workers actually exit.
-  private withinBudget<T extends { group: string }>(spawns: T[]): T[] {
-    const maxTotal = this.governor.maxTotal
-    if (maxTotal === undefined) return spawns
-    const live = this.slots.filter((slot) => slot.child).length
-    return spawns.slice(0, spawnAllowance(live, maxTotal))
-  }
-
-  // At a schedule window's edge: the formation in force changes, with one log line naming the window.
-  private followSchedule(): void {
-    if (this.spec.nextChangeAt === null || clockNow() < this.spec.nextChangeAt) return
-    const before = this.spec.active
-    this.spec = scheduledSpec(this.pool, this.limits, clockNow())
-    const began = this.spec.active.filter((i) => !before.includes(i))
-    const ended = before.filter((i) => !this.spec.active.includes(i))
-    for (const i of ended)
-      this.say(`schedule: window ${i + 1} ends (${formatWindow(this.limits.windows[i])})`)
-    for (const i of began)
-      this.say(`schedule: window ${i + 1} begins (${formatWindow(this.limits.windows[i])})`)
-    this.say(
-      `schedule: formation now ${formatFormation(this.spec.formation, this.spec.bounds) || '(no workers)'}`,
-    )
-    this.autoscaler.configure({ ...this.pool, ...this.spec }, this.runningCounts())
-  }
-
-  private handleHost(observation: HostObservation): void {
-    if (this.shutdown) return
-    if (this.governor.observeHost(observation.reading, this.groupViews(), observation.at))
-      this.passNeeded = true
-    const groupOf = (pid: number) => this.slots.find((slot) => slot.child?.pid === pid)?.group
-    for (const { pid, signal } of this.governor.observeRss(observation.rss, groupOf, observation.at)) {
-      const slot = this.slots.find((candidate) => candidate.child?.pid === pid)
-      if (!slot) continue
-      // Retired, not crashed: its replacement starts now, with no crash back-off, while it finishes its job.
-      if (signal === 'SIGQUIT') {
-        this.retire(slot, signal)
-        this.passNeeded = true
-      } else this.signalGroupOf(slot, signal)
-    }
-  }
-
-  private runningCounts(): Record<string, number> {
-    const counts: Record<string, number> = {}
-    for (const slot of this.slots)
-      if (slot.child && !slot.retiring) counts[slot.group] = (counts[slot.group] ?? 0) + 1
-    return counts
-  }
-
-  // Keeps the observers sampling what the pool needs: queues of automatic groups, the host for guards.
-  private observe(): void {
-    if (this.governor.needsHostReadings && !this.shutdown) {
-      this.hostObserver ??= new HostObserver((observation) => this.push({ type: 'host', observation }))
-      this.hostObserver.watch(
-        this.liveSlots().map((slot) => slot.child!.pid!),
-        this.governor.watchesRss,
-      )
-    } else {
-      this.hostObserver?.stop()
-      this.hostObserver = undefined
-    }
-    const groups = this.shutdown || !this.pool.redis ? [] : this.autoscaler.groups()
-    if (groups.length === 0) {
-      this.observer?.setTargets([])
-      return
-    }
-    this.observer ??= new Observer(this.pool.redis!, this.pool.namespace ?? 'resque', (observation) =>
-      this.push({ type: 'observation', observation }),
-    )
-    this.observer.setTargets(
-      groups.map((group) => ({
-        group,
-        workerIds: this.slots
-          .filter((slot) => slot.group === group && slot.child?.pid)
-          .map((slot) => formatWorkerId(HOSTNAME, slot.child!.pid!, group)),
-      })),
-    )
-  }
-
-  private handleObservation(observation: Observation): void {
-    if (this.shutdown) return
-    const live = (group: string) => this.slots.filter((s) => s.group === group && s.child && !s.retiring)
-    const changed = this.autoscaler.observe(observation, (group) => {
-      const slots = live(group)
-      return {
-        workers: slots.filter((s) => s.state === 'running').length,
-        busy: slots.filter((slot) => this.busyOf(slot) === true).length,
-      }
-    })
-    if (changed) this.passNeeded = true
+    return this.kind.busy(slot)
   }
 
   private setTitle(): void {
@@ -981,11 +699,7 @@ export class Master {
   }
 
   private finish(): void {
-    try {
-      writeStatusFile(this.paths, { ...this.statusFile('stopped'), workers: [] })
-    } catch {
-      // The state directory may be gone; nothing is left to report to.
-    }
+    this.stateFiles.writeFinal(this.statusFile('stopped'))
     removeMasterPid(this.paths, this.identity)
     this.say('manager finished')
     this.log.close()
