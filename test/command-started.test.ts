@@ -76,11 +76,18 @@ describe('when a command worker counts as started', () => {
 
 describe('reading a real process tree for quiet', () => {
   const children: ChildProcess[] = []
+  // Each command runs in its own process group, killed whole: a subshell's loop must not outlive the test.
   afterEach(() => {
-    for (const child of children.splice(0)) child.kill('SIGKILL')
+    for (const child of children.splice(0)) {
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        // Already gone.
+      }
+    }
   })
   const run = (command: string) => {
-    const child = spawn('bash', ['-c', command], { stdio: 'ignore' })
+    const child = spawn('bash', ['-c', command], { stdio: 'ignore', detached: true })
     children.push(child)
     return child.pid!
   }
