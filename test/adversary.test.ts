@@ -294,9 +294,21 @@ describe('processes of the pool that status.json does not list', () => {
     expect(alive(daemon)).toBe(false)
   })
 
+  it('a command bash does not exec, its master killed: the stop signal reaches the whole command', async () => {
+    const dir = newStateDir()
+    const pool = await startPool(dir, ['foo=1'], 'sleep 4325 | cat; echo done')
+    const [sleeper] = await waitFor(() => poolProcessesRunning(dir, 'sleep 4325'), 'the command')
+    const [cat] = poolProcessesRunning(dir, 'cat')
+    expect(cat).toBeGreaterThan(0)
+    process.kill(pool.pid!, 'SIGKILL')
+    await waitFor(() => !alive(sleeper) && !alive(cat), 'both sides of the pipeline ended')
+    await waitFor(() => poolProcessesRunning(dir, 'sleep 4325').length === 0, 'nothing of the pool left')
+  })
+
   it('a command bash does not exec, its shell and master gone: the orphan is listed, and start ends it', async () => {
     const dir = newStateDir()
-    const pool = await startPool(dir, ['foo=1'], 'sleep 4322; echo done')
+    // Ignoring QUIT, the command outlives its master's death watch too, as a process that ignores the stop signal would.
+    const pool = await startPool(dir, ['foo=1'], 'trap "" QUIT; sleep 4322; echo done')
     const shell = pool.workers[0].pid
     const [orphan] = await waitFor(() => poolProcessesRunning(dir, 'sleep 4322'), 'the command')
     process.kill(pool.pid!, 'SIGKILL')

@@ -12,11 +12,13 @@ import {
   REGISTRATION_POLL_MS,
   WORKER_SETTLE_MS,
   commandWorkerStarted,
+  hasCommandWorkerStarted,
   isResqueCommand,
   nextStartCheckAt,
   showsRegisteredTitle,
 } from '../src/master/command-started.js'
-import { cleanupStates, newStateDir, rpd, status } from './helpers/cli.js'
+import { readProcStat } from '../src/proc/process-identity.js'
+import { cleanupStates, processTable, newStateDir, rpd, status, waitFor } from './helpers/cli.js'
 
 afterEach(cleanupStates)
 
@@ -112,6 +114,20 @@ describe('reading a real process tree for quiet', () => {
   it('a process busy on the CPU, or with a busy child, is never quiet', async () => {
     expect(await quietWithin(run('while :; do :; done'), 500)).toBe(false)
     expect(await quietWithin(run('(while :; do :; done); echo'), 500)).toBe(false)
+  })
+
+  it('a worker past its settle time that has exited, or is a zombie, has not started', async () => {
+    // The subshell exits at once; its parent then execs sleep, which never reaps it: a real zombie.
+    const parent = run('(exit 3) & exec sleep 30')
+    const zombie = await waitFor(() => {
+      const [child] = [...processTable()].filter(([, p]) => p.ppid === parent && p.state === 'Z')[0] ?? []
+      return child
+    }, 'the zombie')
+    expect(hasCommandWorkerStarted('./w.sh', zombie, WORKER_SETTLE_MS + 1)).toBe(false)
+    expect(hasCommandWorkerStarted('./w.sh', parent, WORKER_SETTLE_MS + 1)).toBe(true)
+    process.kill(-parent, 'SIGKILL')
+    await waitFor(() => readProcStat(parent) === undefined, 'the parent gone')
+    expect(hasCommandWorkerStarted('./w.sh', parent, WORKER_SETTLE_MS + 1)).toBe(false)
   })
 
   it('a process that is gone, or still the exec guard, gives no reading', async () => {

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { readCmdline } from '../proc/process-identity.js'
+import { readCmdline, readProcStat } from '../proc/process-identity.js'
 
 // A command worker counts as started once it has stayed up this long (a bad command dies sooner).
 export const WORKER_SETTLE_MS = 100
@@ -152,5 +152,9 @@ export function hasCommandWorkerStarted(
     return true
   }
   watch?.forget(pid)
+  // Gone or a zombie (its exit not yet handled by the loop, which a busy master can be slow to do): not started,
+  // however long ago it was spawned.
+  const stat = readProcStat(pid)
+  if (!stat || stat.state === 'Z') return false
   return commandWorkerStarted(command, readCmdline(pid), aliveMs)
 }

@@ -9,6 +9,7 @@ import { planReconcile } from './reconcile.js'
 import { type Formation } from '../state/formation.js'
 import { Dynamics, type DynamicsEvent } from './dynamics.js'
 import { StateFiles } from './state-files.js'
+import { DeathWatch } from './death-watch.js'
 import { MasterMetrics } from './metrics.js'
 import { masterTitle } from '../paths.js'
 import { shortSignal } from '../proc/signals.js'
@@ -116,6 +117,8 @@ export class Master {
   private readonly dynamics: Dynamics<Slot>
   // status.json, and the state files it puts back when they are removed.
   private readonly stateFiles: StateFiles
+  // Sends the stop signal to whatever of the pool is left if this process dies without finishing.
+  private deathWatch?: DeathWatch
 
   constructor(
     private readonly paths: StatePaths,
@@ -152,6 +155,7 @@ export class Master {
     const keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS)
     for (const signal of HANDLED_SIGNALS) process.on(signal, () => this.push({ type: 'signal', signal }))
     writeMasterPid(this.paths, this.identity)
+    this.deathWatch = new DeathWatch(this.paths.dir, this.pid, this.pool.stopSignal.replace(/^SIG/, ''))
     this.stateFiles.watch()
     this.say(`started manager (generation ${this.pool.generation}) in ${this.pool.cwd}`)
     await this.dynamics.join()
@@ -699,6 +703,7 @@ export class Master {
   }
 
   private finish(): void {
+    this.deathWatch?.done()
     this.stateFiles.writeFinal(this.statusFile('stopped'))
     removeMasterPid(this.paths, this.identity)
     this.say('manager finished')
