@@ -274,6 +274,29 @@ function buildRows({ results, errors }) {
   if (results.autoscaleLive) rows.push(...autoscaleLiveRows(results.autoscaleLive))
   else
     rows.push(absent('autoscale-live', 'autoscaling a real pool: idle groups, a 10× burst', 'autoscaleLive'))
+  if (results.budget) {
+    const { budget, runs } = results.budget
+    const moved = median(pick(runs, 'movedS'))
+    const most = Math.max(...pick(runs, 'most'))
+    rows.push({
+      id: 'budget-move',
+      figure: `shared budget (\`--max-total ${budget}\`): a bursting group has half of an idle group's ${budget} workers`,
+      rpd: `${moved.toFixed(2)} s after the burst`,
+      peer: '—',
+      ratio: '—',
+      target: '≤ 5 s',
+      met: moved <= 5,
+    })
+    rows.push({
+      id: 'budget-most',
+      figure: '… most live workers of the pool at any 50 ms sample (every run)',
+      rpd: String(most),
+      peer: '—',
+      ratio: '—',
+      target: `≤ ${budget}`,
+      met: most <= budget,
+    })
+  } else rows.push(absent('budget-move', 'shared budget: idle workers moved to a burst', 'budget'))
   return rows
 }
 
@@ -320,7 +343,7 @@ function reproduceSection(ctx) {
       `${Math.round(ctx.idleSeconds)} s, ${ctx.jobs.toLocaleString('en-US')} jobs per throughput run` +
       (ctx.pickupJobs ? `, ${ctx.pickupJobs} single jobs for pickup` : '') +
       '. Ruby peers need Ruby Resque and resque-pool on `RUBYLIB` (`eval "$(bash ../shared/ruby/setup.sh)"`). ' +
-      '`BENCH_RUNS`, `BENCH_IDLE_S`, `BENCH_JOBS` change these; `BENCH_ONLY=boot,lifecycle,survival,bigPool,throughput,pickup,idle,tune,autoscale,autoscaleLive` ' +
+      '`BENCH_RUNS`, `BENCH_IDLE_S`, `BENCH_JOBS` change these; `BENCH_ONLY=boot,lifecycle,survival,bigPool,throughput,pickup,idle,tune,autoscale,autoscaleLive,budget` ' +
       'runs some figures only. Everything runs in a temporary directory: private state directories, a private ' +
       '`PM2_HOME` (PM2 version checks off), a private `redis-server` on a free loopback port; every pool, daemon ' +
       'and server is stopped after its run, also when the benchmark is interrupted.',
@@ -495,6 +518,14 @@ function runsSection({ results, errors }) {
     row('pickup, rpd pool, all jobs', [...rpd.latencies.rpd, ...rpd.latencies.ruby], msFine)
     if (ruby) row('pickup, Ruby resque-pool', ruby.latencies.ruby, msFine)
   }
+  if (results.budget) {
+    row(
+      'shared budget: seconds until half moved',
+      pick(results.budget.runs, 'movedS'),
+      (v) => `${v.toFixed(2)} s`,
+    )
+    row('shared budget: most live workers', pick(results.budget.runs, 'most'), String)
+  }
   for (const [name, message] of Object.entries(errors)) lines.push(`- ${name} failed: ${message}`)
   return lines
 }
@@ -554,6 +585,18 @@ export function writeReport(file, data) {
         ]
       : []),
     ...autoscaleLiveSection(data),
+    ...(data.results.budget
+      ? [
+          '## Shared budget (a real pool)',
+          '',
+          `\`rpd start quiet=0..4 peak=0..4 --max-total 4\` with built-in workers and real Redis. 40 jobs of 250 ms`,
+          'into `quiet` make it take the whole budget; once drained, its 4 workers sit idle inside their down',
+          'window. Then 200 jobs go into `peak`. Measured from that enqueue: when `peak` first has 2 live workers',
+          "(half of quiet's idle ones moved), and the most live workers of the pool at any 50 ms sample over the",
+          'whole run, counted from /proc by the `QUEUE` each worker was started with.',
+          '',
+        ]
+      : []),
     ...missesSection(rows, data),
     '',
     ...runsSection(data),

@@ -16,6 +16,7 @@ import { measureThroughput } from './figures/throughput.mjs'
 import { measureTune } from './figures/tune.mjs'
 import { measureAutoscale } from './figures/autoscale.mjs'
 import { measureAutoscaleLive } from './figures/autoscale-live.mjs'
+import { measureBudget } from './figures/budget.mjs'
 import { describeMachine } from './lib/machine.mjs'
 import { ROOT, cleanUpAll } from './lib/tools.mjs'
 import { writeReport } from './report.mjs'
@@ -32,6 +33,7 @@ const FIGURES = {
   tune: measureTune,
   autoscale: measureAutoscale,
   autoscaleLive: measureAutoscaleLive,
+  budget: measureBudget,
 }
 
 function positive(name, fallback) {

@@ -124,7 +124,7 @@ export function readPidFile(file) {
 export async function waitFor(check, { timeoutMs = 30_000, intervalMs = 5, what = 'a condition' } = {}) {
   const deadline = performance.now() + timeoutMs
   for (;;) {
-    const value = check()
+    const value = await check()
     if (value !== undefined && value !== false) return value
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await sleep(intervalMs)
