@@ -277,6 +277,24 @@ describe('lease', () => {
     expect(next.token).toBe(2)
   })
 
+  it('reports the end of its hold on time by a clock that runs behind its timers', async () => {
+    // The keeper's clock runs at 0.9 of the timers' pace, so its expiry timer fires before the hold ends by
+    // that clock; no renewal comes (renewMs is far away) to notice instead.
+    const origin = Date.now()
+    const slow = () => origin + (Date.now() - origin) * 0.9
+    const changes: (Lease | undefined)[] = []
+    const keeper = keepLease(connect(), 'batch', 'a', {
+      ttlMs: 300,
+      renewMs: 60_000,
+      now: slow,
+      onChange: (l) => changes.push(l),
+    })
+    cleanups.push(() => keeper.stop())
+    await waitFor(() => changes.length === 1, 'the keeper to take the lease')
+    await waitFor(() => changes.length === 2, 'the keeper to report the hold over', 3000)
+    expect(changes[1]).toBeUndefined()
+  })
+
   it('a keeper holds the lease past its ttl by renewing it', async () => {
     const changes: (Lease | undefined)[] = []
     const keeper = keepLease(connect(), 'batch', 'a', {

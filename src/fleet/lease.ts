@@ -134,12 +134,21 @@ export function keepLease(
     return held
   }
 
-  // Reports the loss on time even while a renewal hangs on an unreachable Redis.
+  // Reports the loss on time even while a renewal hangs on an unreachable Redis. A timer can fire a little
+  // before its time by this clock (the loop's clock it was armed on ran behind): then it is armed again for
+  // the rest, or the loss would go unreported until the next step.
+  const expire = () => {
+    if (held && now() < validUntil) arm()
+    else current()
+  }
+  const arm = () => {
+    if (expiryTimer) clearTimeout(expiryTimer)
+    expiryTimer = setTimeout(expire, Math.max(1, validUntil - now()))
+    expiryTimer.unref()
+  }
   const holdUntil = (until: number) => {
     validUntil = until
-    if (expiryTimer) clearTimeout(expiryTimer)
-    expiryTimer = setTimeout(current, Math.max(0, until - now()))
-    expiryTimer.unref()
+    arm()
   }
 
   const step = async () => {
