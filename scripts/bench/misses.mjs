@@ -1,7 +1,7 @@
 // For each missed target: where the time (or CPU) went in this run, from the run's own measurements, and what
 // in rpd would reach the target.
 import { median } from './lib/measure.mjs'
-import { WORKER_SETTLE_MS } from '../../dist/master/master.js'
+import { QUIET_FOR_MS, QUIET_MIN_MS, WORKER_SETTLE_MS } from '../../dist/master/command-started.js'
 
 const ms = (v) => (Number.isFinite(v) ? `${Math.round(v)} ms` : 'n/a')
 const pct = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} %` : 'n/a')
@@ -43,14 +43,18 @@ function explainStart({ lifecycle, boot }) {
           `master's imports ${ms(cost.master)}; on their own, yaml costs ${ms(cost.yaml)} and proper-lockfile ` +
           `${ms(cost.lockfile)} (the CLI needs both for pool.yml and its lock; the master only yaml).`
         : ''),
-    `- **The settle window (${ms(applied - lastSpawn)}).** A command worker counts as started only once it has ` +
-      `stayed up \`WORKER_SETTLE_MS\` = ${WORKER_SETTLE_MS} ms (\`src/master/master.ts\`), so that \`start\` can report a command that ` +
-      'cannot run. PM2 calls a process online as soon as it is spawned.',
+    `- **The quiet window (${ms(applied - lastSpawn)}).** ${STARTED_RULE}, so that \`start\` can report a ` +
+      'command that cannot run. PM2 calls a process online as soon as it is spawned.',
     '',
-    'What would reach it: a shorter settle window, at the price of reporting fewer failed starts.',
+    'What would reach it: a shorter quiet window, at the price of reporting fewer failed starts.',
   ]
   return lines.join('\n')
 }
+
+// How a command worker counts as started (src/master/command-started.ts).
+const STARTED_RULE =
+  `a command worker counts as started once, from ${QUIET_MIN_MS} ms on, its whole process tree has exec'd its ` +
+  `command and used no CPU for ${QUIET_FOR_MS} ms, or once it has stayed up \`WORKER_SETTLE_MS\` = ${WORKER_SETTLE_MS} ms`
 
 function explainScale({ lifecycle, boot }) {
   const rpd = lifecycle.rpd
@@ -67,8 +71,7 @@ function explainScale({ lifecycle, boot }) {
       `said all 16 started at ${ms(applied)} and the call returned at ${ms(scale)}. \`pm2 scale\` is one request ` +
       `from a CLI to a daemon that is already running: ${ms(pm2)}.`,
     '',
-    `Of rpd's time, ${ms(applied - last)} is the settle window (\`WORKER_SETTLE_MS\` = ${WORKER_SETTLE_MS} ms: ` +
-      'each new worker must stay up that long before `scale` calls it started) and ' +
+    `Of rpd's time, ${ms(applied - last)} is the quiet window (${STARTED_RULE}) and ` +
       `${ms(first)} is getting the change to the master: starting Node` +
       (cost
         ? ` (${ms(cost.node)}) and loading the scale path (${ms(cost.scaleAction)} over \`node -e 0\`, ` +
@@ -77,8 +80,8 @@ function explainScale({ lifecycle, boot }) {
       ', taking the lock, rewriting pool.yml, the HUP and the master re-reading it. The CLI no longer loads oclif.',
     '',
     'Why the window stays: it is what lets `scale` (and `start`) report a worker that cannot run instead of ' +
-      'calling it started. A command that is not found dies within a few ms, but a Node worker whose script ' +
-      'throws on load needs about as long as Node takes to start (~60 ms here). PM2 calls a process online the ' +
+      'calling it started. A command that is not found dies within a few ms; a Node or Ruby worker whose script ' +
+      'throws on load is busy on the CPU until it dies, so it is never quiet. PM2 calls a process online the ' +
       'moment it is spawned and finds out later.',
     '',
     'What would reach it: a window of under about ' +
