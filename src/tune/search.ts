@@ -211,7 +211,12 @@ function pickTowardsPeak(
   return pick
 }
 
-// Narrows the gap below the current answer: a smaller count may also be good enough.
+// Narrows the gap below the current answer: a smaller count may also be good enough. Throughput
+// against workers is concave up to its peak (each added worker adds no more than the one before),
+// so a count between two measured ones can read no higher than the lines through the measured
+// neighbours on either side, extended towards it; (0, 0) counts as measured. Only counts that such
+// a bound, plus one standard error, lets reach the tolerance are worth a window. Among them the
+// model's pick is tried first, else the middle one.
 function pickSmaller(
   state: SearchState,
   probed: ReadonlySet<number>,
@@ -222,11 +227,32 @@ function pickSmaller(
   const below = [...probed].filter((n) => n < answer)
   const floor = below.length ? Math.max(...below) : state.min - 1
   if (answer - floor <= 1) return undefined
-  if (model) {
-    const threshold = (1 - state.tolerance) * ranked.top.rate
-    for (let n = floor + 1; n < answer; n++) if (predictThroughput(model, n) >= threshold) return n
+  const threshold = (1 - state.tolerance) * ranked.top.rate
+  const candidates: number[] = []
+  for (let n = floor + 1; n < answer; n++)
+    if (concaveBound(ranked.estimates, n) >= threshold) candidates.push(n)
+  if (candidates.length === 0) return undefined
+  const modelPick = model && candidates.find((n) => predictThroughput(model, n) >= threshold)
+  return modelPick ?? candidates[Math.floor((candidates.length - 1) / 2)]
+}
+
+// The most a concave curve through the measured estimates can reach at an unmeasured count n, plus
+// one standard error of that extrapolation; Infinity when no line bounds it.
+export function concaveBound(
+  estimates: readonly { workers: number; rate: number; error: number }[],
+  n: number,
+): number {
+  const origin = { workers: 0, rate: 0, error: 0 }
+  const left = [origin, ...estimates.filter((e) => e.workers < n)].slice(-2)
+  const right = estimates.filter((e) => e.workers > n).slice(0, 2)
+  let bound = Infinity
+  for (const [a, b] of [left, right]) {
+    if (!a || !b) continue
+    const slope = (b.rate - a.rate) / (b.workers - a.workers)
+    const near = Math.abs(n - a.workers) < Math.abs(n - b.workers) ? a : b
+    bound = Math.min(bound, near.rate + slope * (n - near.workers) + Math.hypot(a.error, b.error))
   }
-  return Math.floor((floor + answer) / 2)
+  return bound
 }
 
 // A close call settled by a second window: a count below the answer missed the tolerance by no
