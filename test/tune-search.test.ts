@@ -5,6 +5,7 @@ import {
   type SearchOptions,
   type SearchState,
   chooseBest,
+  concaveBound,
   nextProbe,
   recordProbe,
   startSearch,
@@ -297,6 +298,45 @@ describe('noise', () => {
   })
 })
 
+describe('counts below the answer', () => {
+  const e = (workers: number, rate: number, error = 0) => ({ workers, rate, error })
+
+  it('are bounded by the lines through the probed neighbours on each side, the origin included', () => {
+    // Past the only probe, the line from the origin through it: 20 at 4 workers allows 25 at 5.
+    expect(concaveBound([e(4, 20)], 5)).toBeCloseTo(25)
+    // Between 2 (39) and 4 (59), with 1 (19) on the left and 8 (59) on the right.
+    const flat = [e(1, 19), e(2, 39), e(4, 59), e(8, 59)]
+    expect(concaveBound(flat, 3)).toBeCloseTo(59)
+    expect(concaveBound(flat, 6)).toBeCloseTo(79)
+    // Past the last probe only the left line bounds; between two probes both do.
+    expect(concaveBound([e(1, 10), e(2, 20), e(4, 30), e(6, 30)], 3)).toBeCloseTo(30)
+    // One standard error of the two points each line rests on is added.
+    expect(concaveBound([e(8, 80, 3), e(16, 160, 4)], 19)).toBeCloseTo(190 + 5)
+  })
+
+  it('on a straight line from 1 to 20 only 19 is worth a window: seven probes in all', () => {
+    const { done, counts } = runSearch(curves['sleep-bound'], { min: 1, max: 20 })
+    expect(counts).toEqual([1, 2, 4, 8, 16, 20, 19])
+    expect(done.best).toBe(19)
+  })
+
+  it('on the workloads of the benchmark take fewer than half the counts a sweep measures', () => {
+    const loaded = { noise: 0.02, jitter: 0.08 }
+    for (const [name, max] of [
+      ['cpu-bound', 12],
+      ['semaphore', 12],
+      ['semaphore-flat', 12],
+      ['sleep-bound', 20],
+    ] as const) {
+      const probes = Array.from({ length: 40 }, (_, i) =>
+        runSearch(curves[name], { min: 1, max }, { ...loaded, seed: i + 1 }).counts.length,
+      ).sort((a, b) => a - b)
+      const median = probes[probes.length / 2]
+      expect(median, `${name}: ${probes.join(' ')}`).toBeLessThan(max / 2)
+    }
+  })
+})
+
 describe('the bar: within 1 worker or 5 % of a sweep, in at most 10 probes and fewer than the sweep', () => {
   for (const [name, curve] of Object.entries(curves)) {
     for (const [min, max] of [
@@ -367,10 +407,13 @@ describe('guards', () => {
 describe('the probe budget', () => {
   it('is never exceeded, and running out says so', () => {
     for (const [name, curve] of Object.entries(curves)) {
+      const unlimited = runSearch(curve, { min: 1, max: 64, maxProbes: 100 }, { noise: 0.02, seed: 3 })
       for (const maxProbes of [1, 2, 3, 5, 10]) {
         const { done, counts } = runSearch(curve, { min: 1, max: 64, maxProbes }, { noise: 0.02, seed: 3 })
         expect(counts.length, name).toBeLessThanOrEqual(maxProbes)
-        if (counts.length === maxProbes && maxProbes < 4) expect(done.stoppedBy, name).toBe('max-probes')
+        const cut = unlimited.counts.length > maxProbes
+        expect(done.stoppedBy === 'max-probes', `${name}, ${maxProbes} probes`).toBe(cut)
+        if (cut) expect(counts).toEqual(unlimited.counts.slice(0, maxProbes))
       }
     }
   })
@@ -391,6 +434,15 @@ describe('windows', () => {
     // 4 workers at 1 job/s: four seconds a job, so two jobs take eight.
     expect(windowFor({ previous: { workers: 4, jobsPerSecond: 1 } }).transientSeconds).toBe(8)
     expect(windowFor({ previous: { workers: 4, jobsPerSecond: 0.001 } }).transientSeconds).toBe(30)
+  })
+
+  it('drops one second after a scale-down of short jobs, and still two jobs of long ones', () => {
+    const fast = { workers: 8, jobsPerSecond: 80 }
+    expect(windowFor({ previous: fast, workers: 6 }).transientSeconds).toBe(1)
+    expect(windowFor({ previous: fast, workers: 8 }).transientSeconds).toBe(2)
+    expect(windowFor({ previous: fast, workers: 12 }).transientSeconds).toBe(2)
+    // 8 workers at 2 jobs/s: four seconds a job, so two jobs take eight, whichever way the count moves.
+    expect(windowFor({ previous: { workers: 8, jobsPerSecond: 2 }, workers: 4 }).transientSeconds).toBe(8)
   })
 
   it('ignores the transient and ends a steady window at its minimum', () => {

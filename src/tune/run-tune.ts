@@ -243,7 +243,7 @@ async function measureProbe(
   const { group } = settings
   await io.pool.scale({ [group]: workers }, { timeout: scaleTimeout(settings) })
   io.signal?.throwIfAborted()
-  const plan = windowFor({ windowSeconds: settings.windowSeconds, previous })
+  const plan = windowFor({ windowSeconds: settings.windowSeconds, previous, workers })
   let ids = await listWorkerIds(io.pool, group)
   let before = (await read(ids)).processed
   const counts: number[] = []

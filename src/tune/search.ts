@@ -171,7 +171,7 @@ function planNext(state: SearchState, top: number): Plan | undefined {
   const ranked = rankCounts(state)
   if (!ranked) return undefined
   const model = fitUsl(state.probes)
-  const peak = state.peakMisses === 0 ? pickTowardsPeak(state, top, probed, ranked.top, model) : undefined
+  const peak = state.peakMisses === 0 ? pickTowardsPeak(state, top, probed, ranked, model) : undefined
   if (peak !== undefined) return { workers: peak, kind: 'peak' }
   const smaller = pickSmaller(state, probed, ranked, model)
   if (smaller !== undefined) return { workers: smaller, kind: 'smaller' }
@@ -180,16 +180,19 @@ function planNext(state: SearchState, top: number): Plan | undefined {
 }
 
 // Between the best count and its probed neighbours, the count the model rates highest, if it
-// expects enough gain to be worth a window. The gain is read off the model's own curve, as a ratio
-// to its value at the best count: a biased fit (a hard plateau) still has the right shape.
+// expects enough gain to be worth a window: enough to move the answer (a rate the answer is no
+// longer within tolerance of), by more than the noise of one window. The gain is read off the
+// model's own curve, as a ratio to its value at the best count: a biased fit (a hard plateau)
+// still has the right shape.
 function pickTowardsPeak(
   state: SearchState,
   top: number,
   probed: ReadonlySet<number>,
-  best: Estimate,
+  ranked: Ranking,
   model: UslModel | undefined,
 ): number | undefined {
   if (!model) return undefined
+  const best = ranked.top
   const below = [...probed].filter((n) => n < best.workers)
   const above = [...probed].filter((n) => n > best.workers)
   const from = Math.max(state.min, below.length ? Math.max(...below) + 1 : state.min)
@@ -198,8 +201,9 @@ function pickTowardsPeak(
   const to = Math.min(top, underLimit, above.length ? Math.min(...above) - 1 : top)
   let pick: number | undefined
   // A gain smaller than the noise of one window could not be seen if it were there.
-  const needed = Math.max(state.minGain, (NOISE_Z * best.error) / best.rate)
-  let pickRate = predictThroughput(model, best.workers) * (1 + needed)
+  const noise = Math.max(state.minGain, (NOISE_Z * best.error) / best.rate)
+  const moves = ranked.answer.rate / ((1 - state.tolerance) * best.rate)
+  let pickRate = predictThroughput(model, best.workers) * moves * (1 + noise)
   for (let n = from; n <= to; n++) {
     if (probed.has(n)) continue
     const rate = predictThroughput(model, n)

@@ -23,20 +23,27 @@ export type WindowVerdict =
   { done: false } | { done: true; reason: 'steady' | 'max-window'; summary: WindowSummary }
 
 export const TRANSIENT_MIN_S = 2
+// After a scale-down nothing boots: the workers that stay were already at work, and the ones told to
+// stop finish the job in hand. One second covers that for jobs shorter than half a second.
+export const TRANSIENT_DOWN_MIN_S = 1
 export const TRANSIENT_MAX_S = 30
 export const WINDOW_MIN_S = 5
 export const WINDOW_MAX_S = 30
 export const WINDOW_TARGET_ERROR = 0.03
 
 // A fixed windowSeconds (--window) measures exactly that long; otherwise the window ends when steady.
-// The transient covers at least two jobs, estimated from the previous probe's rate per worker.
+// The transient covers at least two jobs, estimated from the previous probe's rate per worker, and
+// is shorter after a scale-down (workers, the count about to be measured, below the previous one).
 export function windowFor(options: {
   windowSeconds?: number
   previous?: { workers: number; jobsPerSecond: number }
+  workers?: number
 }): WindowPlan {
   const previous = options.previous
   const jobSeconds = previous && previous.jobsPerSecond > 0 ? previous.workers / previous.jobsPerSecond : 0
-  const transientSeconds = Math.min(TRANSIENT_MAX_S, Math.max(TRANSIENT_MIN_S, Math.ceil(2 * jobSeconds)))
+  const down = previous !== undefined && options.workers !== undefined && options.workers < previous.workers
+  const least = down ? TRANSIENT_DOWN_MIN_S : TRANSIENT_MIN_S
+  const transientSeconds = Math.min(TRANSIENT_MAX_S, Math.max(least, Math.ceil(2 * jobSeconds)))
   const fixed = options.windowSeconds
   if (fixed !== undefined) {
     if (!(fixed >= 1)) throw new RangeError(`--window must be at least 1s, not ${fixed}s`)
