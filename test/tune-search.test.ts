@@ -328,8 +328,9 @@ describe('counts below the answer', () => {
       ['semaphore-flat', 12],
       ['sleep-bound', 20],
     ] as const) {
-      const probes = Array.from({ length: 40 }, (_, i) =>
-        runSearch(curves[name], { min: 1, max }, { ...loaded, seed: i + 1 }).counts.length,
+      const probes = Array.from(
+        { length: 40 },
+        (_, i) => runSearch(curves[name], { min: 1, max }, { ...loaded, seed: i + 1 }).counts.length,
       ).sort((a, b) => a - b)
       const median = probes[probes.length / 2]
       expect(median, `${name}: ${probes.join(' ')}`).toBeLessThan(max / 2)
