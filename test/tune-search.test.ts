@@ -320,6 +320,23 @@ describe('counts below the answer', () => {
     expect(done.best).toBe(19)
   })
 
+  it('a fitted hump on a hard plateau costs no window when its neighbours keep it from moving the answer', () => {
+    // A benchmark run's readings of a 3-permit semaphore, 50 ms a job: flat from 3 workers on.
+    const readings: Record<number, number> = { 1: 19.5, 2: 39, 3: 58.5, 4: 58.5, 5: 59.3, 6: 58.5, 8: 59.3 }
+    let state = startSearch({ min: 1, max: 12 })
+    for (;;) {
+      const next = nextProbe(state)
+      if ('done' in next) {
+        expect(next.best).toBe(3)
+        break
+      }
+      const jobsPerSecond = readings[next.workers]
+      const probe = { workers: next.workers, jobsPerSecond, spread: 0.03 * jobsPerSecond, seconds: 4 }
+      state = recordProbe(state, { ...probe, load: 0, memAvailable: 0 })
+    }
+    expect(state.probes.map((p) => p.workers)).toEqual([1, 2, 4, 8, 3])
+  })
+
   it('on the workloads of the benchmark take fewer than half the counts a sweep measures', () => {
     const loaded = { noise: 0.02, jitter: 0.08 }
     for (const [name, max] of [

@@ -183,7 +183,8 @@ function planNext(state: SearchState, top: number): Plan | undefined {
 // expects enough gain to be worth a window: enough to move the answer (a rate the answer is no
 // longer within tolerance of), by more than the noise of one window. The gain is read off the
 // model's own curve, as a ratio to its value at the best count: a biased fit (a hard plateau)
-// still has the right shape.
+// still has the right shape. Near a peak the curve is concave, so the lines through the probed
+// neighbours bound what the count can reach, as for smaller counts.
 function pickTowardsPeak(
   state: SearchState,
   top: number,
@@ -204,8 +205,11 @@ function pickTowardsPeak(
   const noise = Math.max(state.minGain, (NOISE_Z * best.error) / best.rate)
   const moves = ranked.answer.rate / ((1 - state.tolerance) * best.rate)
   let pickRate = predictThroughput(model, best.workers) * moves * (1 + noise)
+  // A count the lines through its probed neighbours keep below the rate that moves the answer
+  // cannot move it, whatever the fit says.
+  const moving = ranked.answer.rate / (1 - state.tolerance)
   for (let n = from; n <= to; n++) {
-    if (probed.has(n)) continue
+    if (probed.has(n) || concaveBound(ranked.estimates, n) < moving) continue
     const rate = predictThroughput(model, n)
     if (rate >= pickRate) {
       pick = n
