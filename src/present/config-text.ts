@@ -1,4 +1,4 @@
-import YAML from 'yaml'
+import YAML from '../state/yaml.js'
 import type { PublicConfig } from '../client/config.js'
 
 // The saved settings as YAML, as `rpd config` shows them (its own file: only config loads the YAML printer).

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import YAML from 'yaml'
+import YAML from './yaml.js'
 import { writeFileAtomic, readFileIfExists } from './atomic-file.js'
 import { EXIT_FAILURE, RpdError, usageError, errorMessage } from '../errors.js'
 import { isNoSpace } from './file-errors.js'

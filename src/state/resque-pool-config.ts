@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import YAML from 'yaml'
+import YAML from './yaml.js'
 import { usageError, errorMessage } from '../errors.js'
 import { type Formation, validateFormation } from './formation.js'
 
