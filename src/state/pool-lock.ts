@@ -1,7 +1,11 @@
-import lockfile from 'proper-lockfile'
+import type * as Lockfile from 'proper-lockfile'
 import { EXIT_FAILURE, RpdError, errorMessage } from '../errors.js'
 import { type PoolConfig, defaultPool, readPool, writePool } from './pool-file.js'
 import type { StatePaths } from './state-dir.js'
+import { requireVendored } from './vendored.js'
+
+// proper-lockfile and graceful-fs: 8-12 ms to load from node_modules, under 5 ms bundled.
+const lockfile = requireVendored<typeof Lockfile>('proper-lockfile')
 
 // Generous: 20 concurrent `rpd scale` calls must all get the lock.
 const LOCK_RETRIES = { retries: 200, factor: 1.2, minTimeout: 10, maxTimeout: 100, randomize: true }
