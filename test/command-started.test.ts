@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -7,7 +7,10 @@ import {
   QUIET_MIN_MS,
   QUIET_POLL_MS,
   QuietWatch,
+  WAIT_CONFIRM_MS,
+  WAIT_POLL_MS,
   quietBetween,
+  waitingBetween,
   readTree,
   REGISTRATION_POLL_MS,
   WORKER_SETTLE_MS,
@@ -18,7 +21,7 @@ import {
   showsRegisteredTitle,
 } from '../src/master/command-started.js'
 import { readProcStat } from '../src/proc/process-identity.js'
-import { cleanupStates, processTable, newStateDir, rpd, status, waitFor } from './helpers/cli.js'
+import { cleanupStates, fixture, processTable, newStateDir, rpd, status, waitFor } from './helpers/cli.js'
 
 afterEach(cleanupStates)
 
@@ -59,10 +62,28 @@ describe('when a command worker counts as started', () => {
     expect(nextStartCheckAt('./w.sh', 1000, 5000)).toBe(1000 + WORKER_SETTLE_MS)
   })
 
-  it('looks at any other command for quiet every poll from QUIET_MIN_MS until it settles', () => {
-    expect(nextStartCheckAt('./w.sh', 1000, 1000)).toBe(1000 + QUIET_MIN_MS)
+  it('looks at any other command for waiting every WAIT_POLL_MS, from QUIET_MIN_MS every poll, until it settles', () => {
+    expect(nextStartCheckAt('./w.sh', 1000, 1000)).toBe(1000 + WAIT_POLL_MS)
+    expect(nextStartCheckAt('./w.sh', 1000, 1000 + QUIET_MIN_MS - 1)).toBe(
+      1000 + QUIET_MIN_MS - 1 + WAIT_POLL_MS,
+    )
     expect(nextStartCheckAt('./w.sh', 1000, 1030)).toBe(1030 + QUIET_POLL_MS)
     expect(nextStartCheckAt('./w.sh', 1000, 1000 + WORKER_SETTLE_MS - 2)).toBe(1000 + WORKER_SETTLE_MS)
+  })
+
+  it('calls a tree waiting only when every process stayed blocked waiting for WAIT_CONFIRM_MS without CPU', () => {
+    const waiting = (cpuNs: number) => ({ cpuNs, asleep: true, waiting: true })
+    const at = (ms: number, reading: { cpuNs: number; asleep: boolean; waiting?: boolean }) => ({
+      at: ms,
+      reading,
+    })
+    expect(waitingBetween(at(0, waiting(5)), at(WAIT_CONFIRM_MS, waiting(5)))).toBe(true)
+    expect(waitingBetween(at(0, waiting(5)), at(WAIT_CONFIRM_MS - 1, waiting(5)))).toBe(false)
+    expect(waitingBetween(at(0, waiting(5)), at(50, waiting(6)))).toBe(false)
+    expect(waitingBetween(at(0, { cpuNs: 5, asleep: true, waiting: false }), at(50, waiting(5)))).toBe(false)
+    expect(waitingBetween(at(0, waiting(5)), at(50, { cpuNs: 5, asleep: true }))).toBe(false)
+    // Asleep but in some other call (a lock, a thread's hand-off): only the quiet window can say.
+    expect(waitingBetween(at(0, { cpuNs: 5, asleep: true }), at(50, { cpuNs: 5, asleep: true }))).toBe(false)
   })
 
   it('calls a tree quiet only when it slept through at least QUIET_FOR_MS without using CPU', () => {
@@ -93,16 +114,24 @@ describe('reading a real process tree for quiet', () => {
     children.push(child)
     return child.pid!
   }
-  // Polls the watch as the master does, until it says quiet or the deadline passes.
-  async function quietWithin(pid: number, ms: number): Promise<boolean> {
+  const runNode = (script: string) => {
+    const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore', detached: true })
+    children.push(child)
+    return child.pid!
+  }
+  // Polls the watch as the master does, until it says quiet or the deadline passes; aliveMs as if the process
+  // were that old (0: only waiting can tell).
+  async function quietWithin(pid: number, ms: number, aliveMs = QUIET_MIN_MS): Promise<boolean> {
     const watch = new QuietWatch(undefined)
     const deadline = Date.now() + ms
     while (Date.now() < deadline) {
-      if (watch.quiet(pid, Date.now())) return true
-      await sleep(QUIET_POLL_MS)
+      if (watch.quiet(pid, Date.now(), aliveMs)) return true
+      await sleep(aliveMs < QUIET_MIN_MS ? WAIT_POLL_MS : QUIET_POLL_MS)
     }
     return false
   }
+  // Where the kernel says which call a process is blocked in (x86-64 and arm64 here).
+  const knowsWaiting = ['x64', 'arm64'].includes(process.arch) && fs.existsSync('/proc/self/syscall')
 
   it('a shell waiting on a sleeping child is quiet; its tree holds the child', async () => {
     const pid = run('sleep 30; echo done')
@@ -114,7 +143,34 @@ describe('reading a real process tree for quiet', () => {
   it('a process busy on the CPU, or with a busy child, is never quiet', async () => {
     expect(await quietWithin(run('while :; do :; done'), 500)).toBe(false)
     expect(await quietWithin(run('(while :; do :; done); echo'), 500)).toBe(false)
+    expect(await quietWithin(run('while :; do :; done'), 500, 0)).toBe(false)
   })
+
+  it.runIf(knowsWaiting)(
+    'a shell waiting on a sleeping child, or Node waiting on a timer, is waiting',
+    async () => {
+      const shell = run('sleep 30; echo done')
+      expect(await quietWithin(shell, 5_000, 0)).toBe(true)
+      expect(readTree(shell, undefined)?.waiting).toBe(true)
+      // A command that runs Node: told from a fork of this process by its command line.
+      const node = runNode('setTimeout(() => {}, 30_000)')
+      expect(await quietWithin(node, 5_000, 0)).toBe(true)
+      expect(readTree(node, undefined)?.waiting).toBe(true)
+    },
+  )
+
+  it.runIf(knowsWaiting)(
+    'a process asleep in a call that does not wait for the outside is not waiting',
+    async () => {
+      // Blocked on a lock another thread holds: a futex, not a wait for work.
+      const pid = runNode(
+        "const a = new Int32Array(new SharedArrayBuffer(4)); new (require('worker_threads').Worker)('setTimeout(()=>{},30000)', { eval: true }); Atomics.wait(a, 0, 0)",
+      )
+      await waitFor(() => readTree(pid, undefined)?.asleep === true, 'the process asleep')
+      expect(await quietWithin(pid, 300, 0)).toBe(false)
+      expect(readTree(pid, undefined)?.waiting).toBe(false)
+    },
+  )
 
   it('a worker past its settle time that has exited, or is a zombie, has not started', async () => {
     // The subshell exits at once; its parent then execs sleep, which never reaps it: a real zombie.
@@ -153,5 +209,30 @@ describe('rpd start with a Resque command that cannot start', () => {
       /^rpd: a worker for foo exited \(status 1\) while starting, last saying: .*No Rakefile found/,
     )
     expect((await status(dir)).workers.every((w) => w.state !== 'running')).toBe(true)
+  })
+})
+
+// Each of these dies while starting; `start` must say so, however quickly a worker that waits counts as started.
+describe('rpd start with a command that cannot run', () => {
+  const hasRuby = spawnSync('ruby', ['-e', '0']).status === 0
+  it.each([
+    ['a program that does not exist', 'no-such-program-for-rpd --work', /status 127/],
+    ['Node with a script that does not exist', 'node /nonexistent/rpd-worker.js', /status 1/],
+    [
+      'Node with an ES module that throws while loading',
+      `node '${fixture('throws-on-load.mjs')}'`,
+      /status 1/,
+    ],
+    ['a shell syntax error', 'if then fi', /status 2/],
+    ['sh with a script that does not exist', 'sh /nonexistent/rpd-worker.sh', /status 2/],
+    ...(hasRuby
+      ? [['Ruby requiring a missing library', `ruby -e 'require "no_such_library_for_rpd"'`, /status 1/]]
+      : []),
+  ] as [string, string, RegExp][])('%s: exits 1 naming the exit', async (_what, command, exit) => {
+    const dir = newStateDir()
+    const result = await rpd(['start', 'foo=2', '--command', command, '--state-dir', dir])
+    expect(result.exitCode, `${result.stdout}${result.stderr}`).toBe(1)
+    expect(result.stderr).toMatch(/^rpd: a worker for foo exited \(status \d+\) while starting/)
+    expect(result.stderr).toMatch(exit)
   })
 })
