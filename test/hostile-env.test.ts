@@ -83,13 +83,10 @@ describe('the working directory', () => {
     const restarted = await rpd(['restart', '--state-dir', dir], { cwd: current, env })
     expect(restarted.exitCode, restarted.stderr).toBe(0)
     // The replacements run before their predecessors are asked to stop: wait for those to be gone.
-    const after = await waitFor(
-      async () => {
-        const now = await status(dir)
-        return now.workers.length === 2 ? now : undefined
-      },
-      'the two old workers gone after the rolling restart',
-    )
+    const after = await waitFor(async () => {
+      const now = await status(dir)
+      return now.workers.length === 2 ? now : undefined
+    }, 'the two old workers gone after the rolling restart')
     for (const w of after.workers) {
       expect(before.workers.map((old) => old.pid)).not.toContain(w.pid)
       expect(cwdOf(w.pid)).toBe(release2)
