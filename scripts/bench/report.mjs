@@ -1,6 +1,6 @@
 // Turns one run's measurements into docs/benchmarks.md: the table, the machine, how to reproduce, the method,
 // every run's values, and for each missed target why and what would reach it.
-import { QUIET_FOR_MS, QUIET_MIN_MS, WORKER_SETTLE_MS } from '../../dist/master/command-started.js'
+import { STARTED_RULE } from './misses.mjs'
 import fs from 'node:fs'
 import path from 'node:path'
 import { median } from './lib/measure.mjs'
@@ -366,8 +366,7 @@ function methodSection(ctx) {
       '`-i` means cluster mode only for Node scripts); the file says so explicitly.',
     '- **Started** means the same for both tools: the CLI call has returned and N children of the master (of ' +
       "PM2's daemon) have exec'd into the script, read from `/proc/PID/task/*/children` and `/proc/PID/cmdline`. " +
-      `rpd's \`start\` and \`scale\` return only once each new worker has started: from ${QUIET_MIN_MS} ms on, its process ` +
-      `tree has exec'd its command and used no CPU for ${QUIET_FOR_MS} ms, or it has stayed up ${WORKER_SETTLE_MS} ms (a command ` +
+      `rpd's \`start\` and \`scale\` return only once each new worker has started (${STARTED_RULE}; a command ` +
       'that cannot run is reported instead); PM2 returns once it has spawned them. The notes below give when ' +
       'the processes first existed, for both.',
     '- **Gone** means every process below the master or daemon when the call was made has exited (pid and ' +
@@ -421,8 +420,7 @@ function notesSection({ results }) {
       `- Worker processes first all existed (median): rpd start ${ms(median(pick(lifecycle.rpd, 'visibleMs')))} ` +
         `of ${ms(median(pick(lifecycle.rpd, 'startMs')))}, PM2 cold start ${ms(median(pick(lifecycle.pm2, 'visibleMs')))} ` +
         `of ${ms(median(pick(lifecycle.pm2, 'startMs')))}, PM2 warm start ${ms(median(pick(lifecycle.pm2Warm, 'visibleMs')))} ` +
-        `of ${ms(median(pick(lifecycle.pm2Warm, 'startMs')))}. The difference for rpd is mostly the quiet window (at least ` +
-        `${QUIET_MIN_MS + QUIET_FOR_MS} ms) each worker must pass before \`start\` calls it started.`,
+        `of ${ms(median(pick(lifecycle.pm2Warm, 'startMs')))}. The rest of rpd's time is telling that each worker has started.`,
     )
   }
   if (bigPool) {

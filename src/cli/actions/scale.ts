@@ -13,7 +13,7 @@ const scale: Action = async (input) => {
     print(`fleet ${fleet} generation ${formation.generation}: ${describeFleetFormation(formation.groups)}`)
     return undefined
   }
-  const { refuseFleetGroups } = await import('../../client/fleet-client.js')
+  const { refuseFleetGroups } = await import('../../client/fleet-guard.js')
   refuseFleetGroups(
     dir,
     parseChanges(argv).map((change) => change.group),
