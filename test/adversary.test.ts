@@ -388,7 +388,18 @@ function peakRssMiB(pid: number): number {
 describe('output without newlines', () => {
   it('a 100 MB line and a \\r counter every ms: the master stays small and the log holds bounded lines', async () => {
     const dir = newStateDir()
-    const pool = await startPool(dir, ['foo=1'], `exec node ${fixture('noisy-worker.mjs')}`)
+    const started = await rpd([
+      'start',
+      'foo=1',
+      '--command',
+      `exec node ${fixture('noisy-worker.mjs')}`,
+      '--state-dir',
+      dir,
+    ])
+    expect(started.exitCode, started.stderr.slice(0, 2000)).toBe(0)
+    // start echoes the log while it waits, but a split line only as its first part.
+    expect(started.stdout.length).toBeLessThan(1024 * 1024)
+    const pool = await status(dir)
     const log = path.join(dir, 'master.log')
     await waitFor(
       () => fs.readFileSync(log, 'utf8').includes('noisy: long line done'),

@@ -7,6 +7,7 @@ import { type StatusFile, readStatusFile } from '../state/status-file.js'
 import type { PoolProgress } from './progress-report.js'
 import { spaceProblem } from '../state/file-errors.js'
 import { masterNotResponding } from '../state/master-pid.js'
+import { longLineEcho } from './log-echo.js'
 
 // How long `start`, `scale`, `reload` and `restart` wait for the master to apply a change, unless told.
 export const APPLY_TIMEOUT_MS = 60_000
@@ -57,6 +58,9 @@ export interface WaitApplied {
   onProgress?: (status: StatusFile) => void
 }
 
+// How many of the latest echoed lines waitForMaster keeps to quote from when something fails.
+const SEEN_LINES = 1000
+
 export type MeasureProgress = (status: StatusFile) => PoolProgress
 
 // Follows the log, printing it, until the master's status satisfies done(); fails when the master dies,
@@ -64,12 +68,17 @@ export type MeasureProgress = (status: StatusFile) => PoolProgress
 export async function waitForMaster(options: WaitApplied): Promise<StatusFile> {
   const seen: string[] = []
   const since = options.since ?? Date.now()
+  const echo = longLineEcho()
   const outcome = await follow<StatusFile | RpdError>({
     dir: options.paths.dir,
     reader: options.reader,
     onLine: (line) => {
-      seen.push(line)
-      options.print(line)
+      const shown = echo(line)
+      if (shown === undefined) return
+      seen.push(shown)
+      // Only the last words matter: a worker chattering for a minute must not grow this without bound.
+      if (seen.length > 2 * SEEN_LINES) seen.splice(0, seen.length - SEEN_LINES)
+      options.print(shown)
     },
     timeoutMs: options.timeoutMs ?? APPLY_TIMEOUT_MS,
     check: () => {
