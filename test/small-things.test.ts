@@ -1,7 +1,8 @@
 import fs from 'node:fs'
+import { execa } from 'execa'
 import { afterEach, describe, expect, it } from 'vitest'
 import { firstPollDelay } from '../src/resque/worker.js'
-import { cleanupStates, newStateDir, rpd, status } from './helpers/cli.js'
+import { BIN, cleanupStates, newStateDir, rpd, status } from './helpers/cli.js'
 
 afterEach(cleanupStates)
 
@@ -57,5 +58,21 @@ describe('the small things a new user hits', () => {
     const delays = new Set(Array.from({ length: 50 }, () => firstPollDelay(5000)))
     expect(delays.size).toBeGreaterThan(10)
     for (const delay of delays) expect(delay >= 2500 && delay <= 5000).toBe(true)
+  })
+
+  it('rpd logs -f into a reader that goes away (head -1) ends quietly with 0, not with a trace', async () => {
+    const dir = newStateDir()
+    const chatty = 'while :; do echo tick; sleep 0.005; done'
+    expect((await rpd(['start', 'foo=1', '--command', chatty, '--state-dir', dir])).exitCode).toBe(0)
+    const piped = await execa(
+      'bash',
+      [
+        '-c',
+        `"${process.execPath}" "${BIN}" logs -f --state-dir "${dir}" | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"`,
+      ],
+      { reject: false, timeout: 30_000 },
+    )
+    expect(piped.stderr).toBe('')
+    expect(piped.stdout.trim()).toBe('0')
   })
 })

@@ -45,6 +45,17 @@ export function parseCommandLine(
   return { argv: parsed.args, flags: values }
 }
 
+// A reader that goes away (`rpd logs | head -3`) ends the command quietly, as SIGPIPE ends other tools,
+// instead of with Node's trace of an unhandled EPIPE. What was being done (a start, a scale) is the
+// master's and goes on.
+export function quietOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error
+      process.exit(0)
+    })
+}
+
 // The exit code, or undefined when oclif should run this command line instead.
 export async function runFast(args: string[]): Promise<number | undefined> {
   const [id, ...rest] = args
