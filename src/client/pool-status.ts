@@ -86,9 +86,10 @@ export function findStrays(
   workers: readonly ProcessIdentity[],
 ): PoolProcess[] {
   const groups = new Set(workers.filter(isAlive).map((w) => w.pid))
-  return findPoolProcesses(dir).filter(
-    (p) => p.pid !== master && !groups.has(p.pgrp) && !isMasterCmdline(p.command),
-  )
+  const found = findPoolProcesses(dir)
+  // A worker the live master has just spawned leads its own group a moment before status.json lists it.
+  for (const p of found) if (master !== null && p.ppid === master && p.pgrp === p.pid) groups.add(p.pid)
+  return found.filter((p) => p.pid !== master && !groups.has(p.pgrp) && !isMasterCmdline(p.command))
 }
 
 // The pool's processes no live master of it started (their master died): what stop and start end.

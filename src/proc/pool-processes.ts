@@ -11,6 +11,7 @@ import {
 // A process that carries a pool's marks in its environment: started by one of its masters, or by such a process.
 export interface PoolProcess extends ProcessIdentity {
   pgrp: number
+  ppid: number
   // The master that started it (or its ancestor worker).
   masterPid: number
   queues?: string
@@ -92,6 +93,7 @@ export function findPoolProcesses(dir: string): PoolProcess[] {
       pid,
       startTime: stat.startTime,
       pgrp: stat.pgrp,
+      ppid: stat.ppid,
       masterPid: Number(env.RPD_MASTER_PID),
       queues: env.QUEUE,
       command: readCmdline(pid),
