@@ -5,6 +5,7 @@ import type { StatePaths } from '../state/state-dir.js'
 import { FOREGROUND_ENV } from '../master/foreground.js'
 import { reapingArgv } from '../proc/subreaper.js'
 import { openLogForAppend } from '../state/log-file.js'
+import { deferExtraCa } from '../proc/extra-ca.js'
 
 // Node can only write a process title over the original arguments: leave room for a long `managing [...]`.
 const TITLE_ROOM = 8192
@@ -17,7 +18,7 @@ export function launchMaster(paths: StatePaths, cwd: string): number {
       cwd,
       detached: true,
       // Proof of membership: a master is this state directory's only if its environment says so.
-      env: { ...process.env, RPD_STATE_DIR: paths.dir },
+      env: deferExtraCa({ ...process.env, RPD_STATE_DIR: paths.dir }),
       stdio: ['ignore', logFd, logFd],
     })
     child.on('error', () => undefined)
@@ -51,7 +52,7 @@ export function launchForegroundMaster(
   const child = spawn(file, args, {
     cwd,
     detached: true,
-    env: { ...process.env, ...extra, RPD_STATE_DIR: paths.dir, [FOREGROUND_ENV]: '1' },
+    env: deferExtraCa({ ...process.env, ...extra, RPD_STATE_DIR: paths.dir, [FOREGROUND_ENV]: '1' }),
     stdio: ['ignore', 'inherit', 'inherit'],
   })
   child.on('error', () => undefined)

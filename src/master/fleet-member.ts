@@ -27,6 +27,7 @@ import type { FleetReport } from '../state/status-file.js'
 import { formatWorkerId } from '../resque/keys.js'
 import { Autoscaler } from './autoscaler.js'
 import { type Observation, Observer } from './observer.js'
+import { redisTlsOptions } from '../proc/extra-ca.js'
 
 // Members, formation, decisions and lease are read this often, and at once on every fleet event.
 export const SNAPSHOT_INTERVAL_MS = 500
@@ -106,6 +107,7 @@ export class FleetMember {
       connectTimeout: 1_500,
       retryStrategy: (times) => Math.min(100 * times, 1_000),
       disableClientInfo: true,
+      ...redisTlsOptions(this.pool.redis!),
     })
     this.redis.on('error', () => undefined)
     const { name, hostId, weight } = this.config

@@ -6,6 +6,9 @@ import { readPool } from '../state/pool-file.js'
 import { statePaths } from '../state/state-dir.js'
 import { errorMessage } from '../errors.js'
 import { FOREGROUND_ENV } from './foreground.js'
+import { restoreExtraCa } from '../proc/extra-ca.js'
+
+restoreExtraCa()
 
 // stdout and stderr are master.log: a fatal error there is the reason `rpd start` reports.
 function fail(message: string): never {

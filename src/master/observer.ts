@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import { errorMessage } from '../errors.js'
+import { redisTlsOptions } from '../proc/extra-ca.js'
 import type { GroupReading, QueueSampler, SampleTarget } from '../resque/sample-queues.js'
 
 // How often the master samples its queues for automatic groups: on average; each gap is drawn from
@@ -84,6 +85,7 @@ export class Observer {
       commandTimeout: 2_000,
       retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
       disableClientInfo: true,
+      ...redisTlsOptions(this.redisUrl),
     })
     this.redis.on('error', () => undefined)
     // The first sample waits for the connection (a sample sent while connecting would just fail).

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis'
 import { RpdError, errorMessage } from '../errors.js'
 import { checkRedisUrl, redactUrl } from './redis-url.js'
+import { redisTlsOptions } from '../proc/extra-ca.js'
 
 // A CLI call gives up on Redis after this long, so a dead server never hangs `status`, `enqueue` or `start`.
 export const CONNECT_TIMEOUT_MS = 2_000
@@ -23,6 +24,7 @@ export async function connectOnce(
     enableOfflineQueue: false,
     retryStrategy: () => null,
     disableClientInfo: true,
+    ...redisTlsOptions(url),
   })
   // ioredis rejects connect() with a bare "Connection is closed."; the error event carries the reason.
   let reason: unknown
@@ -46,6 +48,7 @@ export function connectForever(url: string): Redis {
     maxRetriesPerRequest: null,
     retryStrategy: (times) => Math.min(RECONNECT_MIN_MS * 2 ** Math.min(times - 1, 10), RECONNECT_MAX_MS),
     disableClientInfo: true,
+    ...redisTlsOptions(url),
   })
 }
 

@@ -23,12 +23,13 @@ export async function freePort(): Promise<number> {
   })
 }
 
-// A private redis-server on a free port, no persistence; stop() kills it.
-export async function startRedis(port?: number): Promise<RedisServer> {
+// A private redis-server on a free port, no persistence; stop() kills it. extraArgs go to redis-server
+// (e.g. a TLS port beside the plain one, which the probe and client() use).
+export async function startRedis(port?: number, extraArgs: readonly string[] = []): Promise<RedisServer> {
   const chosen = port ?? (await freePort())
   const child = spawn(
     'redis-server',
-    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
     {
       stdio: 'ignore',
     },
