@@ -161,11 +161,27 @@ export class Pool {
 
   // Starts a detached master and (unless wait is false) waits until every worker has started.
   async start(options: StartPoolOptions = {}): Promise<StartedPool> {
-    const { startPool } = await import('./start-pool.js')
+    const specs = formationSpecs(options.formation)
+    const launch = {
+      specs,
+      stopSignal: options.stopSignal,
+      metrics: options.metrics,
+      interval: options.interval,
+    }
+    // The master boots (held) while the rest of start loads: most of what a start waits for.
+    const { prepareStart } = await import('./start-launch.js')
+    const prepared = await prepareStart(this.stateDir, { ...launch, cwd: options.cwd }, this.print)
+    let startPool: typeof import('./start-pool.js').startPool
+    try {
+      ;({ startPool } = await import('./start-pool.js'))
+    } catch (error) {
+      prepared.held?.cancel()
+      throw error
+    }
     const { master, pool, paths } = await startPool(
       this.stateDir,
       {
-        specs: formationSpecs(options.formation),
+        specs,
         command: options.command,
         jobs: options.jobs,
         redis: options.redis,
@@ -186,6 +202,7 @@ export class Pool {
         onProgress: this.options.onProgress,
       },
       this.print,
+      prepared,
     )
     return { pid: master.pid, generation: pool.generation, formation: pool.formation, stateDir: paths.dir }
   }

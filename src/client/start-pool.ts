@@ -1,15 +1,12 @@
-import fs from 'node:fs'
 import { compileLimits } from '../autoscale/limits-config.js'
 import path from 'node:path'
 import { EXIT_FAILURE, RpdError, errorMessage, usageError } from '../errors.js'
-import { parseListen } from '../present/metrics-server.js'
 import { createHash } from 'node:crypto'
 import os from 'node:os'
 import { fleetKeys } from '../fleet/keys.js'
 import { type FormationSpec, formatFormation, formatRange, parseSpec, sameSpec } from '../state/formation.js'
 import type { ChildProcess } from 'node:child_process'
-import { launchForegroundMaster, launchMaster } from './daemon.js'
-import { hasSetpriv } from '../master/worker-command.js'
+import { type HeldMaster, launchForegroundMaster, launchHeldMaster } from './daemon.js'
 import { LogReader, follow, logSize } from '../state/log-tail.js'
 import { findMaster } from '../state/master-pid.js'
 import {
@@ -18,6 +15,7 @@ import {
   type PoolConfig,
   defaultPool,
   parseLogFormat,
+  poolDocument,
   readPool,
   writePool,
 } from '../state/pool-file.js'
@@ -28,11 +26,12 @@ import { type OnProgress, measureProgress, reportChanges } from './progress-repo
 import { type ProcessIdentity, isAlive, identityOf } from '../proc/process-identity.js'
 import { environmentFor, readResquePoolConfig, readResquePoolFile } from '../state/resque-pool-config.js'
 import { parseSignal } from '../proc/signals.js'
-import { ensureStateDir, type StatePaths } from '../state/state-dir.js'
+import type { StatePaths } from '../state/state-dir.js'
 import { readStatusFile } from '../state/status-file.js'
 import { registerPool } from '../state/pool-registry.js'
 import { logicalCwd } from '../state/working-dir.js'
 import { spaceProblem } from '../state/file-errors.js'
+import { type PreparedStart, parseInterval, prepareStart } from './start-launch.js'
 import { stopLeftovers, stopOrphans } from './stop-pool.js'
 
 // How long the master gets to write master.pid before `start` gives up on it.
@@ -180,19 +179,6 @@ function chooseFleet(fleet: NonNullable<StartOptions['fleet']>, dir: string): Fl
   return { name: fleet.name, hostId, weight }
 }
 
-// --interval: a number of seconds above 0, as Resque's INTERVAL takes it.
-export function parseInterval(text: string): number {
-  const seconds = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN
-  if (!(seconds > 0) || seconds > MAX_INTERVAL_S)
-    throw usageError(
-      `--interval ${JSON.stringify(text)} is not a number of seconds between 0 and ${MAX_INTERVAL_S}: e.g. --interval 0.5`,
-    )
-  return seconds
-}
-
-// A day: a longer nap is a typo, and Node's timers cannot take much more.
-const MAX_INTERVAL_S = 86_400
-
 // Automatic groups are sized from what Resque's Redis says: a pool that knows no Redis cannot have them.
 export function requireRedisForRanges(pool: PoolConfig): void {
   const automatic = Object.keys(pool.bounds)
@@ -256,66 +242,23 @@ export interface StartResult {
   paths: StatePaths
 }
 
-// Starts a pool: writes pool.yml, launches the detached master and (unless wait is false) follows its log
-// until every worker has started.
-// rpd proves which processes are its own from /proc (start times, environments): without it, it would signal
-// blind, so it refuses before anything is spawned. Without setpriv, workers cannot be tied to the master's life.
-export function checkPlatform(print: Print, procDir = '/proc'): void {
-  if (!fs.existsSync(`${procDir}/self/stat`))
-    throw new RpdError(
-      `${procDir} is not available here: rpd needs Linux's /proc to verify the processes it signals (Linux only; in a container, do not hide /proc)`,
-      EXIT_FAILURE,
-      'START_FAILED',
-    )
-  if (!hasSetpriv())
-    print(
-      'rpd: warning: setpriv (util-linux) is not installed: workers will not be told to stop if the master is killed; the next rpd start or stop cleans them up',
-    )
-}
-
-export async function startPool(dir: string, options: StartOptions, print: Print): Promise<StartResult> {
-  // Bad input is refused before anything is created or looked up.
-  if (options.specs?.length) parseSpec(options.specs)
-  if (options.stopSignal) parseSignal(options.stopSignal)
-  if (options.metrics) parseListenOrRefuse(options.metrics)
-  if (options.interval !== undefined) parseInterval(options.interval)
-  checkPlatform(print)
-  const paths = ensureStateDir(dir)
+// Starts a pool: writes pool.yml, sets the master going (launched held by prepareStart, which Pool.start
+// calls before it loads this module) and (unless wait is false) follows its log until every worker has started.
+export async function startPool(
+  dir: string,
+  options: StartOptions,
+  print: Print,
+  prepared?: PreparedStart,
+): Promise<StartResult> {
   const since = Date.now()
-  const launched = await withPoolLock(paths, async () => {
-    const saved = readPool(paths)
-    const pool = choosePool(options, saved, print, paths.dir)
-    // Built-in workers need their jobs module and Redis: fail here with one clear line, not in a respawn loop.
-    if (pool.jobs) await (await import('../resque/preflight.js')).checkBuiltinPool(pool)
-    const lookup = findMaster(paths)
-    if (lookup.running)
-      throw new RpdError(
-        `already running (pid ${lookup.master.pid}): see rpd status, or rpd stop first`,
-        EXIT_FAILURE,
-        'ALREADY_RUNNING',
-      )
-    if (lookup.found) print(`found ${lookup.found}: starting afresh`)
-    const leftovers = findLeftovers(readStatusFile(paths), paths.dir)
-    if (leftovers.length) {
-      print(
-        `stopping ${leftovers.length} workers left by a dead master: ${leftovers.map((w) => w.pid).join(', ')}`,
-      )
-      await stopLeftovers(leftovers, pool.stopSignal as NodeJS.Signals)
-    }
-    await stopOrphans(paths.dir, print)
-    const next = { ...pool, generation: (saved?.generation ?? 0) + 1 }
-    writePool(paths, next)
-    const reader = new LogReader(paths.log, logSize(paths.log))
-    if (options.foreground) {
-      const child = launchForegroundMaster(paths, next.cwd, print)
-      const quiet = () => undefined
-      const master = await awaitMasterBoot(paths, child.pid ?? 0, reader, quiet, child.pid !== undefined)
-      return { master, pool: next, reader, child }
-    }
-    const pid = launchMaster(paths, next.cwd)
-    const master = await awaitMasterBoot(paths, pid, reader, print)
-    return { master, pool: next, reader, child: undefined }
-  })
+  const { paths, held } = prepared ?? (await prepareStart(dir, options, print))
+  // A start that gives up cancels the held master, which then exits without a word.
+  let launched
+  try {
+    launched = await withPoolLock(paths, () => launch(paths, options, held, print))
+  } finally {
+    held?.cancel()
+  }
   const { master, pool, reader, child } = launched
   registerPool(paths.dir, options.env ?? process.env)
   if (child) {
@@ -340,10 +283,45 @@ export async function startPool(dir: string, options: StartOptions, print: Print
   return { master, pool, paths }
 }
 
-function parseListenOrRefuse(text: string): void {
-  try {
-    parseListen(text)
-  } catch (error) {
-    throw usageError(`--metrics: ${errorMessage(error)}`)
+// Under the pool's lock: chooses and checks the pool, clears what a dead master left, writes pool.yml and
+// sets the master going.
+async function launch(
+  paths: StatePaths,
+  options: StartOptions,
+  held: HeldMaster | undefined,
+  print: Print,
+): Promise<{ master: ProcessIdentity; pool: PoolConfig; reader: LogReader; child?: ChildProcess }> {
+  const saved = readPool(paths)
+  const pool = choosePool(options, saved, print, paths.dir)
+  // Built-in workers need their jobs module and Redis: fail here with one clear line, not in a respawn loop.
+  if (pool.jobs) await (await import('../resque/preflight.js')).checkBuiltinPool(pool)
+  const lookup = findMaster(paths)
+  if (lookup.running)
+    throw new RpdError(
+      `already running (pid ${lookup.master.pid}): see rpd status, or rpd stop first`,
+      EXIT_FAILURE,
+      'ALREADY_RUNNING',
+    )
+  if (lookup.found) print(`found ${lookup.found}: starting afresh`)
+  const leftovers = findLeftovers(readStatusFile(paths), paths.dir)
+  if (leftovers.length) {
+    print(
+      `stopping ${leftovers.length} workers left by a dead master: ${leftovers.map((w) => w.pid).join(', ')}`,
+    )
+    await stopLeftovers(leftovers, pool.stopSignal as NodeJS.Signals)
   }
+  await stopOrphans(paths.dir, print)
+  const next = { ...pool, generation: (saved?.generation ?? 0) + 1 }
+  writePool(paths, next)
+  const reader = new LogReader(paths.log, logSize(paths.log))
+  if (options.foreground) {
+    const child = launchForegroundMaster(paths, next.cwd, print)
+    const quiet = () => undefined
+    const master = await awaitMasterBoot(paths, child.pid ?? 0, reader, quiet, child.pid !== undefined)
+    return { master, pool: next, reader, child }
+  }
+  // Held since before the lock, or (a master was running then, and is gone now) launched now.
+  const master = held ?? launchHeldMaster(paths, next.cwd)
+  master.release(poolDocument(next))
+  return { master: await awaitMasterBoot(paths, master.pid, reader, print), pool: next, reader }
 }

@@ -21,6 +21,7 @@ import { environmentFor } from '../state/resque-pool-config.js'
 import { type MasterOptions, openMasterLog } from './foreground.js'
 import { type WorkerKind, workerKind } from './worker-kind.js'
 import { workingDirProblem } from '../state/working-dir.js'
+import { yaml } from '../state/yaml.js'
 
 export { WORKER_SETTLE_MS } from './command-started.js'
 export const BACKOFF_MIN_MS = 100
@@ -119,6 +120,7 @@ export class Master {
   private readonly stateFiles: StateFiles
   // Sends the stop signal to whatever of the pool is left if this process dies without finishing.
   private deathWatch?: DeathWatch
+  private warm = false
 
   constructor(
     private readonly paths: StatePaths,
@@ -155,7 +157,6 @@ export class Master {
     const keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS)
     for (const signal of HANDLED_SIGNALS) process.on(signal, () => this.push({ type: 'signal', signal }))
     writeMasterPid(this.paths, this.identity)
-    this.deathWatch = new DeathWatch(this.paths.dir, this.pid, this.pool.stopSignal.replace(/^SIG/, ''))
     this.stateFiles.watch()
     this.say(`started manager (generation ${this.pool.generation}) in ${this.pool.cwd}`)
     await this.dynamics.join()
@@ -175,9 +176,18 @@ export class Master {
         this.scheduleWake()
         this.setTitle()
         this.dynamics.observe(this.shutdown !== undefined)
+        // Started once the first workers are on their way (it is one more fork): until then a killed master
+        // leaves nothing behind that their death signal does not reach.
+        this.deathWatch ??= new DeathWatch(this.paths.dir, this.pid, this.pool.stopSignal.replace(/^SIG/, ''))
       }
       this.stateFiles.flush()
       if (this.shutdown && this.slots.length === 0) break
+      // What a start did not need is loaded once its workers have started (and start has been told so):
+      // the YAML reader for the next scale.
+      if (!this.warm && !this.slots.some((slot) => slot.state === 'starting')) {
+        this.warm = true
+        setImmediate(yaml)
+      }
       await this.nextEvents()
       for (let event = this.events.shift(); event; event = this.events.shift()) this.handle(event)
     }

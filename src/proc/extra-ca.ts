@@ -4,7 +4,11 @@
 // pools never do. So they are started with the variable under another name, put it back in their environment
 // for whatever they start in turn, and hand the file to their own TLS connections themselves.
 import fs from 'node:fs'
-import tls from 'node:tls'
+import { createRequire } from 'node:module'
+import type tls from 'node:tls'
+
+// node:tls (and with it all of crypto) loads only for a TLS connection: a plain master never pays for it.
+const load = createRequire(import.meta.url)
 
 export const DEFERRED_CA_ENV = 'RPD_EXTRA_CA_CERTS'
 
@@ -42,5 +46,6 @@ export function redisTlsOptions(url: string): { tls?: tls.ConnectionOptions } {
   } catch {
     return {}
   }
-  return { tls: { ca: [...tls.rootCertificates, extra] } }
+  const { rootCertificates } = load('node:tls') as typeof tls
+  return { tls: { ca: [...rootCertificates, extra] } }
 }

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import YAML from './yaml.js'
+import { yaml } from './yaml.js'
 import { writeFileAtomic, readFileIfExists } from './atomic-file.js'
 import { EXIT_FAILURE, RpdError, usageError, errorMessage } from '../errors.js'
 import { isNoSpace } from './file-errors.js'
@@ -138,12 +138,17 @@ function optionalSeconds(doc: Record<string, unknown>, key: string, file: string
 export function parsePool(text: string, file: string): PoolConfig {
   let doc: unknown
   try {
-    doc = YAML.parse(text)
+    doc = yaml().parse(text)
   } catch (error) {
     throw usageError(
       `${file} is not valid YAML (${errorMessage(error).split('\n')[0]}): fix it or rewrite it with rpd scale`,
     )
   }
+  return poolFromDocument(doc, file)
+}
+
+// Checks what pool.yml held once parsed (or the same document, handed over as JSON).
+export function poolFromDocument(doc: unknown, file: string): PoolConfig {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
     throw usageError(`${file} does not hold a pool (a mapping with formation:): fix it or remove it`)
   const record = doc as Record<string, unknown>
@@ -312,7 +317,7 @@ export function poolDocument(pool: PoolConfig): Record<string, unknown> {
 }
 
 export function formatPool(pool: PoolConfig): string {
-  return YAML.stringify(poolDocument(pool))
+  return yaml().stringify(poolDocument(pool))
 }
 
 // The saved pool, or undefined when there is no pool.yml.

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import YAML from './yaml.js'
+import { yaml } from './yaml.js'
 import { usageError, errorMessage } from '../errors.js'
 import { type Formation, validateFormation } from './formation.js'
 
@@ -66,7 +66,7 @@ export function readResquePoolFile(file: string, cwd: string, env: NodeJS.Proces
   if (text.includes('<%')) text = evaluateErb(file, text, cwd, env)
   let doc: unknown
   try {
-    doc = YAML.parse(text)
+    doc = yaml().parse(text)
   } catch (error) {
     throw usageError(
       `${file} is not valid YAML (${errorMessage(error).split('\n')[0]}): fix it, or give QUEUE=COUNT arguments`,
