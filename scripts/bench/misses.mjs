@@ -43,16 +43,18 @@ function explainStart({ lifecycle, boot }) {
       `${ms(applied)}, and the call returned at ${ms(start)}. PM2, its daemon already running, had all 8 ` +
       `processes up after ${ms(pm2Visible)} and returned at ${ms(pm2Start)}.`,
     '',
-    `- **Booting two Node processes in a row (${ms(up)}).** The CLI, then the master.` +
+    `- **Booting two Node processes (${ms(up)}).** The CLI launches the master first and holds it on a pipe ` +
+      'while it loads the rest of start and writes pool.yml, so the two boots overlap; on two cores they still ' +
+      'share the CPU with the workers being spawned.' +
       (cost
         ? ` Here the CLI's start path adds ${ms(cost.startPool)} to \`node -e 0\` (${ms(cost.node)}) and the ` +
-          `master's imports ${ms(cost.master)}; on their own, yaml costs ${ms(cost.yaml)} and proper-lockfile ` +
-          `${ms(cost.lockfile)} (the CLI needs both for pool.yml and its lock; the master only yaml).`
+          `master's imports ${ms(cost.master)}.`
         : ''),
     `- **Telling a started worker (${ms(applied - lastSpawn)}).** ${STARTED_RULE}, so that \`start\` can report a ` +
       'command that cannot run. PM2 calls a process online as soon as it is spawned.',
     '',
-    "What would reach it: a master already running (as PM2's daemon is), or a master that boots from a V8 startup snapshot.",
+    "What would reach it: fewer execs per worker (a command without shell syntax exec'd by setpriv directly, " +
+      'not through `bash -c`), or a master that boots from a V8 startup snapshot.',
   ]
   return lines.join('\n')
 }
