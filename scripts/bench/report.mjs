@@ -111,8 +111,8 @@ function buildRows({ results, errors }) {
       rpd: ms(scale),
       peer: `${ms(pm2Scale)} (\`pm2 scale app +8\`)`,
       ratio: ratio(scale, pm2Scale),
-      target: 'faster than PM2',
-      met: scale < pm2Scale,
+      target: '≤ 0.8× `pm2 scale`',
+      met: scale <= 0.8 * pm2Scale,
     })
   } else {
     rows.push(absent('start', '`rpd start` / `scale` / `stop`, master RSS', 'lifecycle'))
