@@ -11,7 +11,7 @@ import { parseSignal } from '../proc/signals.js'
 import { hasSetpriv } from '../master/worker-command.js'
 import { type HeldMaster, launchHeldMaster } from './daemon.js'
 
-type Print = (line: string) => void
+import type { Print } from './pool-wait.js'
 
 // What startPool needs of these options.
 export interface LaunchOptions {
