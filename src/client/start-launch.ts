@@ -10,7 +10,6 @@ import { logicalCwd } from '../state/working-dir.js'
 import { parseSignal } from '../proc/signals.js'
 import { hasSetpriv } from '../master/worker-command.js'
 import { type HeldMaster, launchHeldMaster } from './daemon.js'
-
 import type { Print } from './pool-wait.js'
 
 // What startPool needs of these options.
