@@ -217,6 +217,8 @@ describe('rpd start with a command that cannot run', () => {
   const hasRuby = spawnSync('ruby', ['-e', '0']).status === 0
   it.each([
     ['a program that does not exist', 'no-such-program-for-rpd --work', /status 127/],
+    ['a directory', '/tmp --work', /status 126/],
+    ['a missing program run through the shell', 'no-such-program-for-rpd > /dev/null', /status 127/],
     ['Node with a script that does not exist', 'node /nonexistent/rpd-worker.js', /status 1/],
     [
       'Node with an ES module that throws while loading',
