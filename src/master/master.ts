@@ -21,7 +21,6 @@ import { environmentFor } from '../state/resque-pool-config.js'
 import { type MasterOptions, openMasterLog } from './foreground.js'
 import { type WorkerKind, workerKind } from './worker-kind.js'
 import { workingDirProblem } from '../state/working-dir.js'
-import { yaml } from '../state/yaml.js'
 
 export { WORKER_SETTLE_MS } from './command-started.js'
 export const BACKOFF_MIN_MS = 100
@@ -120,7 +119,6 @@ export class Master {
   private readonly stateFiles: StateFiles
   // Sends the stop signal to whatever of the pool is left if this process dies without finishing.
   private deathWatch?: DeathWatch
-  private warm = false
 
   constructor(
     private readonly paths: StatePaths,
@@ -182,12 +180,6 @@ export class Master {
       }
       this.stateFiles.flush()
       if (this.shutdown && this.slots.length === 0) break
-      // What a start did not need is loaded once its workers have started (and start has been told so):
-      // the YAML reader for the next scale.
-      if (!this.warm && !this.slots.some((slot) => slot.state === 'starting')) {
-        this.warm = true
-        setImmediate(yaml)
-      }
       await this.nextEvents()
       for (let event = this.events.shift(); event; event = this.events.shift()) this.handle(event)
     }

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { yaml } from './yaml.js'
+import { parsePoolYaml, stringifyPoolYaml } from './pool-yaml.js'
 import { writeFileAtomic, readFileIfExists } from './atomic-file.js'
 import { EXIT_FAILURE, RpdError, usageError, errorMessage } from '../errors.js'
 import { isNoSpace } from './file-errors.js'
@@ -138,7 +138,7 @@ function optionalSeconds(doc: Record<string, unknown>, key: string, file: string
 export function parsePool(text: string, file: string): PoolConfig {
   let doc: unknown
   try {
-    doc = yaml().parse(text)
+    doc = parsePoolYaml(text)
   } catch (error) {
     throw usageError(
       `${file} is not valid YAML (${errorMessage(error).split('\n')[0]}): fix it or rewrite it with rpd scale`,
@@ -317,7 +317,7 @@ export function poolDocument(pool: PoolConfig): Record<string, unknown> {
 }
 
 export function formatPool(pool: PoolConfig): string {
-  return yaml().stringify(poolDocument(pool))
+  return stringifyPoolYaml(poolDocument(pool))
 }
 
 // The saved pool, or undefined when there is no pool.yml.
