@@ -1,12 +1,23 @@
 // Where rpd's own files are at run time, relative to this file: the one place that knows the layout of dist/.
+import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const HERE = path.dirname(fileURLToPath(import.meta.url))
+// Defined (as the directory it lives in) only in the master's bundle (scripts/build-master.mjs), whose copy
+// of this file sits in dist/master/, one below where this file is.
+declare const RPD_BUNDLED_IN: string | undefined
+const HERE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  typeof RPD_BUNDLED_IN === 'string' ? '..' : '.',
+)
 
 export const PACKAGE_ROOT = path.resolve(HERE, '..')
 // The detached master: node MASTER_ENTRY STATE_DIR [title padding].
-export const MASTER_ENTRY = path.join(HERE, 'master', 'master-main.js')
+// Its bundle, where the build made one: it starts in a third of the time of its modules loaded one by one.
+const MASTER_BUNDLE = path.join(HERE, 'master', 'master-main.bundle.js')
+export const MASTER_ENTRY = fs.existsSync(MASTER_BUNDLE)
+  ? MASTER_BUNDLE
+  : path.join(HERE, 'master', 'master-main.js')
 // The built-in Resque worker the master spawns.
 export const WORKER_ENTRY = path.join(HERE, 'worker', 'worker-main.js')
 // oclif's description of every command and flag, which the fast command-line path reads.

@@ -41,6 +41,7 @@ describe('the packed package', () => {
       'package/dist/index.js',
       'package/dist/index.d.ts',
       'package/dist/master/master-main.js',
+      'package/dist/master/master-main.bundle.js',
       'package/dist/worker/worker-main.js',
       'package/oclif.manifest.json',
       'package/LICENSE',
