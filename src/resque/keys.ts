@@ -25,6 +25,12 @@ export class ResqueKeys {
     return this.key(`worker:${id}`)
   }
 
+  // rpd's own: what the worker's last per-job script did, so that the same script sent again (its reply was lost
+  // with the connection) answers the same instead of taking another job.
+  workerLastStep(id: string): string {
+    return this.key(`rpd-step:${id}`)
+  }
+
   workerStarted(id: string): string {
     return this.key(`worker:${id}:started`)
   }

@@ -13,12 +13,27 @@ export interface WorkingOn {
   payload: JobPayload | string
 }
 
+// How long the last-step key outlives its worker if nothing removes it (a worker killed, pruned by Ruby): longer
+// than any outage after which a step could still be sent again.
+const LAST_STEP_TTL_S = 7 * 24 * 3600
+
 // One job's end and the next one's start, in one atomic round trip. KEYS: resque:worker:ID, stat:processed,
-// stat:processed:ID, failed, stat:failed, stat:failed:ID, then the queues in priority order. ARGV: what to finish
-// ('' nothing, 'ok', or 'failed' with the failure entry in ARGV[2]), run_at (JSON), then each queue's name (JSON).
-// Like Ruby, the payload is stored as queued when it is JSON, else as a JSON string of its text.
-// Returns false, or the queue's position (from 1) and the job.
+// stat:processed:ID, failed, stat:failed, stat:failed:ID, the worker's last step, then the queues in priority
+// order. ARGV: what to finish ('' nothing, 'ok', or 'failed' with the failure entry in ARGV[2]), run_at (JSON),
+// the step's id, then each queue's name (JSON). Like Ruby, the payload is stored as queued when it is JSON, else
+// as a JSON string of its text. Returns false, or the queue's position (from 1) and the job.
+// A step whose reply was lost with its connection is sent again, by the worker or by ioredis, with the same id:
+// then it answers what it answered the first time (kept in the last-step key) and does nothing again, so no job
+// is taken twice (the first one lost) and no end is counted twice.
 const ADVANCE_SCRIPT = `
+local last = redis.call('GET', KEYS[7])
+if last and string.sub(last, 1, #ARGV[4] + 1) == ARGV[4] .. ':' then
+  local rest = string.sub(last, #ARGV[4] + 2)
+  local cut = string.find(rest, ':', 1, true)
+  local position = tonumber(string.sub(rest, 1, cut - 1))
+  if position == 0 then return false end
+  return {position, string.sub(rest, cut + 1)}
+end
 if ARGV[1] ~= '' then
   if ARGV[1] == 'failed' then
     redis.call('RPUSH', KEYS[4], ARGV[2])
@@ -29,15 +44,17 @@ if ARGV[1] ~= '' then
   redis.call('INCRBY', KEYS[2], 1)
   redis.call('INCRBY', KEYS[3], 1)
 end
-for i = 7, #KEYS do
+for i = 8, #KEYS do
   local job = redis.call('LPOP', KEYS[i])
   if job then
     local payload = job
     if not pcall(cjson.decode, job) then payload = cjson.encode(job) end
     redis.call('SET', KEYS[1], '{"queue":' .. ARGV[i - 3] .. ',"run_at":' .. ARGV[3] .. ',"payload":' .. payload .. '}')
-    return {i - 6, job}
+    redis.call('SET', KEYS[7], ARGV[4] .. ':' .. (i - 7) .. ':' .. job, 'EX', ${LAST_STEP_TTL_S})
+    return {i - 7, job}
   end
 end
+redis.call('SET', KEYS[7], ARGV[4] .. ':0:', 'EX', ${LAST_STEP_TTL_S})
 return false
 `
 
@@ -45,7 +62,8 @@ return false
 // its way took but the worker never started back at the head of its queue, then Resque's unregister_worker.
 // Sent in one piece, it needs no answer to take effect: a Redis that is frozen (or slow) applies it when it
 // resumes, even after the worker has exited. KEYS: resque:worker:ID, stat:processed, stat:processed:ID, failed,
-// stat:failed, stat:failed:ID, workers, worker:ID:started, workers:heartbeat, then the queues the worker polls.
+// stat:failed, stat:failed:ID, workers, worker:ID:started, workers:heartbeat, the worker's last step, then the
+// queues the worker polls.
 // ARGV: what to finish ('' nothing, 'ok', or 'failed' with the failure entry in ARGV[2]), the worker's id, then each
 // queue's name (JSON). Returns 'done', or 'held' when resque:worker:ID holds a record it cannot place (then nothing
 // of the registration is removed, and whoever prunes the worker fails that job, as Resque does).
@@ -62,8 +80,8 @@ local held = redis.call('GET', KEYS[1])
 if held then
   local placed = false
   local marker = ',"payload":'
-  for i = 10, #KEYS do
-    local prefix = '{"queue":' .. ARGV[i - 6] .. ',"run_at":"'
+  for i = 11, #KEYS do
+    local prefix = '{"queue":' .. ARGV[i - 7] .. ',"run_at":"'
     if not placed and string.sub(held, 1, #prefix) == prefix then
       local close = string.find(held, '"', #prefix + 1, true)
       if close and string.sub(held, close + 1, close + #marker) == marker then
@@ -82,7 +100,7 @@ if held then
   if not placed then return 'held' end
 end
 redis.call('SREM', KEYS[7], ARGV[3])
-redis.call('DEL', KEYS[1], KEYS[3], KEYS[6], KEYS[8])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[6], KEYS[8], KEYS[10])
 redis.call('HDEL', KEYS[9], ARGV[3])
 return 'done'
 `
@@ -100,6 +118,9 @@ const FAST_RETRY_MS = 5_000
 export class WorkerRegistry {
   private cachedArgs?: { signature: string; keys: string[]; names: string[] }
   private cachedRunAt?: { second: number; plain: string; text: string }
+  // Step ids: unique to this process (a worker of the same id before it, a pid reused, left other ones).
+  private readonly stepBase = `${process.pid}.${Date.now()}`
+  private steps = 0
 
   // The per-job script goes on a connection of its own when Redis is reachable by plain TCP: ioredis's command
   // machinery cost a worker more CPU per job than the script itself.
@@ -147,6 +168,7 @@ export class WorkerRegistry {
     args.push(finished ? (finished.failure ? 'failed' : 'ok') : '')
     args.push(finished?.failure ? this.formatFailure(finished.working, finished.failure.error) : '')
     args.push(this.runAt(at))
+    args.push(`${this.stepBase}.${++this.steps}`)
     for (const name of names) args.push(name)
     const fast = this.fastConnection()
     this.lastOnFast = fast !== undefined
@@ -201,6 +223,7 @@ export class WorkerRegistry {
       this.keys.failed,
       this.keys.stat('failed'),
       this.keys.stat('failed', this.id),
+      this.keys.workerLastStep(this.id),
       ...queues.map((queue) => this.keys.queue(queue)),
     ]
     this.cachedArgs = { signature, keys, names: queues.map((queue) => JSON.stringify(queue)) }
@@ -311,6 +334,7 @@ export class WorkerRegistry {
       .hdel(this.keys.heartbeats, this.id)
       .del(this.keys.stat('processed', this.id))
       .del(this.keys.stat('failed', this.id))
+      .del(this.keys.workerLastStep(this.id))
     await execOrThrow(multi)
     return working
   }

@@ -1,0 +1,123 @@
+import net from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Redis } from 'ioredis'
+import { cleanupStates, fixture, newStateDir, rpd, waitFor } from './helpers/cli.js'
+import { type RedisServer, freePort, usePrivateRedis } from './helpers/redis.js'
+
+let server: RedisServer
+let redis: Redis
+usePrivateRedis((s, r) => {
+  server = s
+  redis = r
+})
+
+// A TCP proxy in front of Redis that, once armed, cuts the next connection that sends a script the moment
+// Redis answers it: Redis has run the script, the worker never hears so.
+class ReplyCutter {
+  private readonly server = net.createServer((client) => this.pair(client))
+  private armed = false
+  cuts = 0
+
+  constructor(private readonly target: number) {}
+
+  private pair(client: net.Socket): void {
+    const upstream = net.connect(this.target, '127.0.0.1')
+    let sentScript = false
+    client.on('data', (chunk) => {
+      if (/EVALSHA|EVAL/i.test(chunk.toString('latin1'))) sentScript = true
+      upstream.write(chunk)
+    })
+    upstream.on('data', (chunk) => {
+      if (this.armed && sentScript) {
+        this.armed = false
+        this.cuts++
+        client.destroy()
+        upstream.destroy()
+        return
+      }
+      client.write(chunk)
+    })
+    for (const socket of [client, upstream]) {
+      socket.on('error', () => undefined)
+      socket.on('close', () => {
+        client.destroy()
+        upstream.destroy()
+      })
+    }
+  }
+
+  arm(): void {
+    this.armed = true
+  }
+
+  async listen(port: number): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve))
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+}
+
+let cutter: ReplyCutter | undefined
+afterEach(async () => {
+  cleanupStates()
+  await cutter?.close()
+  cutter = undefined
+})
+
+describe('a reply lost after Redis ran the per-job script', () => {
+  it('loses no job and runs none twice: the script sent again does not take another', async () => {
+    const JOBS = 300
+    const port = await freePort()
+    cutter = new ReplyCutter(server.port)
+    await cutter.listen(port)
+    const pipeline = redis.pipeline().sadd('resque:queues', 'chaos')
+    for (let id = 0; id < JOBS; id++)
+      pipeline.rpush('resque:queue:chaos', JSON.stringify({ class: 'Count', args: [id] }))
+    await pipeline.exec()
+
+    const dir = newStateDir()
+    const started = await rpd(
+      [
+        'start',
+        'chaos=1',
+        '--jobs',
+        fixture('jobs-chaos.mjs'),
+        '--redis',
+        `redis://127.0.0.1:${port}`,
+        '--state-dir',
+        dir,
+      ],
+      { env: { INTERVAL: '0.05' } },
+    )
+    expect(started.exitCode, started.stderr).toBe(0)
+    // Three times, while jobs are still queued: each cut reply is one the worker's script took a job with.
+    for (let cut = 1; cut <= 3; cut++) {
+      const done = await redis.hlen('chaos:done')
+      await waitFor(async () => (await redis.hlen('chaos:done')) >= done + 20, `jobs before cut ${cut}`)
+      cutter.arm()
+      await waitFor(() => cutter!.cuts === cut, `cut ${cut}`)
+    }
+    expect(await redis.llen('resque:queue:chaos')).toBeGreaterThan(0)
+
+    await waitFor(async () => (await redis.llen('resque:queue:chaos')) === 0, 'the queue to drain', 30_000)
+    // Every job once: a lost one would be missing, one run twice would count 2.
+    await waitFor(
+      async () => (await redis.hlen('chaos:done')) === JOBS,
+      `all ${JOBS} jobs done`,
+      15_000,
+    ).catch(() => undefined)
+    const counts = await redis.hgetall('chaos:done')
+    const missing = Array.from({ length: JOBS }, (_, id) => String(id)).filter((id) => !(id in counts))
+    expect(missing).toEqual([])
+    expect(Object.entries(counts).filter(([, n]) => n !== '1')).toEqual([])
+    expect(Number(await redis.get('resque:stat:processed'))).toBe(JOBS)
+    expect(await redis.llen('resque:failed')).toBe(0)
+    // The worker's record of its last step goes with it.
+    expect(await redis.keys('resque:rpd-step:*')).toHaveLength(1)
+    const stopped = await rpd(['stop', '--state-dir', dir])
+    expect(stopped.exitCode, stopped.stderr).toBe(0)
+    expect(await redis.keys('resque:rpd-step:*')).toEqual([])
+  }, 90_000)
+})
