@@ -53,8 +53,9 @@ function explainStart({ lifecycle, boot }) {
     `- **Telling a started worker (${ms(applied - lastSpawn)}).** ${STARTED_RULE}, so that \`start\` can report a ` +
       'command that cannot run. PM2 calls a process online as soon as it is spawned.',
     '',
-    "What would reach it: fewer execs per worker (a command without shell syntax exec'd by setpriv directly, " +
-      'not through `bash -c`), or a master that boots from a V8 startup snapshot.',
+    'What would reach it: a master that boots from a V8 startup snapshot (it already runs from one bundled ' +
+      "file, and a command without shell syntax is exec'd by setpriv without `bash -c`), or a CLI start path " +
+      'that launches the master before loading anything but the argument checks.',
   ]
   return lines.join('\n')
 }
@@ -84,7 +85,8 @@ function explainScale({ lifecycle, boot }) {
       `${ms(first)} is getting the change to the master: starting Node` +
       (cost
         ? ` (${ms(cost.node)}) and loading the scale path (${ms(cost.scaleAction)} over \`node -e 0\`, ` +
-          `most of it yaml ${ms(cost.yaml)} and proper-lockfile ${ms(cost.lockfile)}, which pool.yml and its lock need)`
+          `proper-lockfile ${ms(cost.lockfile)} of it, which the lock needs; pool.yml is read and written without ` +
+          `the yaml package, ${ms(cost.yaml)} to load)`
         : '') +
       ', taking the lock, rewriting pool.yml, the HUP and the master re-reading it. The CLI no longer loads oclif.',
     '',
@@ -92,10 +94,9 @@ function explainScale({ lifecycle, boot }) {
       'within a few ms of its exec. What is left is mostly the change reaching the master.',
     '',
     'What would reach it: handing the change to the running master over a socket in the state directory, so ' +
-      'that the CLI loads neither yaml nor the lock and the master (which already holds pool.yml in memory) ' +
-      'rewrites it; by the start-up costs above that saves roughly the yaml and lockfile imports, ' +
-      `${ms(cost ? cost.yaml + cost.lockfile : NaN)} before overlap, against a gap of ` +
-      `${ms(scale - 0.8 * pm2)} to 0.8× PM2 here.`,
+      'that the CLI loads no lock and the master (which already holds pool.yml in memory) rewrites it; by the ' +
+      `start-up costs above that saves roughly the lockfile import, ${ms(cost ? cost.lockfile : NaN)}, against ` +
+      `a gap of ${ms(scale - 0.8 * pm2)} to 0.8× PM2 here.`,
   ].join('\n')
 }
 
