@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { seededRandom as random } from '../src/autoscale/simulate.js'
 import { parsePoolYaml, readWrittenPoolYaml, stringifyPoolYaml } from '../src/state/pool-yaml.js'
 import { yaml } from '../src/state/yaml.js'
 import { defaultPool, formatPool, poolDocument } from '../src/state/pool-file.js'
-
-// A small seeded generator, so that a failure can be replayed.
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const PIECES = [
   'foo',

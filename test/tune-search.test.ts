@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { seededRandom } from '../src/autoscale/simulate.js'
 import {
   type Guard,
   type SearchDone,
@@ -14,17 +15,6 @@ import { predictThroughput } from '../src/tune/usl.js'
 import { judgeWindow, summarizeWindow, windowFor } from '../src/tune/window.js'
 
 type Curve = (workers: number) => number
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const curves: Record<string, Curve> = {
   usl: (n) => predictThroughput({ x1: 10, alpha: 0.05, beta: 0.005 }, n),

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { seededRandom } from '../src/autoscale/simulate.js'
 import { fitUsl, peakOf, predictThroughput, solveLinear } from '../src/tune/usl.js'
-
-// Deterministic noise: the same seed gives the same curve on every run.
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function sampleUsl(x1: number, alpha: number, beta: number, counts: number[], noise = 0, seed = 1) {
   const random = seededRandom(seed)

@@ -122,8 +122,8 @@ export const WORKLOADS: Workload[] = [
   },
 ]
 
-// mulberry32: small, fast and good enough for a simulation's random numbers.
-function seededRandom(seed: number): () => number {
+// mulberry32: small, fast and good enough for a simulation's random numbers (and the tests' seeded cases).
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0

@@ -65,7 +65,7 @@ function emitValue(value: unknown, indent: string, out: string[], lead: string):
   } else out.push(`${lead} ${scalarText(value as null | boolean | number | string)}`)
 }
 
-function emitMapping(list: [string, unknown][], indent: string, out: string[], first = `${indent}`): void {
+function emitMapping(list: [string, unknown][], indent: string, out: string[], first = indent): void {
   list.forEach(([key, value], i) =>
     emitValue(value, `${indent}  `, out, `${i === 0 ? first : indent}${keyText(key)}:`),
   )
