@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { decideAutoscale, defaultAutoscaleSettings, initialAutoscaleState } from '../src/autoscale/policy.js'
+import { seededRandom as seeded } from '../src/autoscale/simulate.js'
 import { SAMPLE_INTERVAL_MS, SAMPLE_JITTER, nextSampleDelay } from '../src/master/observer.js'
-
-// A small seeded generator (mulberry32), so that every run samples at the same instants.
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 // Work on a clock: a job enqueued every periodMs, taking jobMs, one worker that picks it up at once.
 function measuredJobSeconds(

@@ -11,6 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { CLK_TCK, childrenOf, cpuTicks, readStat, waitFor } from '../lib/proc.mjs'
 import { NOOP_JOBS, ROOT, Rpd, startRedis } from '../lib/tools.mjs'
+// The simulation's seeded generator (mulberry32): every run sees the same arrivals.
+import { seededRandom as seeded } from '../../../dist/autoscale/simulate.js'
 
 const BURST_JOBS = path.join(ROOT, 'scripts/bench/fixtures/burst-jobs.mjs')
 const IDLE_GROUPS = 20
@@ -54,17 +56,6 @@ async function measureIdleGroups(ctx, url) {
     return { groups: IDLE_GROUPS, workers, seconds, ticks, cpuPct: (ticks / CLK_TCK / seconds) * 100 }
   } finally {
     await rpd.dispose()
-  }
-}
-
-// A seeded generator (mulberry32): every run sees the same arrivals.
-function seeded(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 
