@@ -1,5 +1,7 @@
 // Entry of the built-in Resque worker the master spawns: node worker-main.js [title padding].
 // `node worker-main.js --check-jobs FILE` only loads a jobs module and lists its jobs (start's preflight).
+// First: the tier-up setting applies to what is compiled after it.
+import './tier-up.js'
 import { EXIT_USAGE, RpdError, errorMessage } from '../errors.js'
 import type { WorkerMessage } from '../state/worker-messages.js'
 import { loadJobs } from '../resque/jobs-module.js'
