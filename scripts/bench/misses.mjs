@@ -132,6 +132,8 @@ function explainThroughput({ throughput }) {
   const peerCpu = m(throughput.multiWorker, (r) => r.cpuPct)
   const limit = m(throughput.limit, (r) => r.rate)
   const one = m(throughput.limitOne, (r) => r.rate)
+  const warmRate = m(throughput.rpd, (r) => r.warmRate)
+  const warmPeer = m(throughput.multiWorker, (r) => r.warmRate)
   return [
     `In the measured window (medians) rpd ran ${Math.round(rate)} jobs/s while its 4 workers used ` +
       `${pct(workers)} of a core together (${Math.round((workers / 100 / rate) * 1e6)} µs of CPU per job); ` +
@@ -144,11 +146,22 @@ function explainThroughput({ throughput }) {
       'before it runs, so the next job cannot start before Redis has answered; fetching several jobs ahead ' +
       'saves nothing unless a job may start before its record reaches Redis (then a kill at that moment ' +
       'records a finished job as failed and runs a started one again).',
-    '- **Four processes, one wake-up each per job.** The time per job goes into the socket write (a profile ' +
-      "shows about half of a worker's CPU in `writeUtf8String`, the loopback send that also wakes Redis) and " +
-      'into waiting for a CPU: on 2 cores shared with Redis, the master and the rest of the machine, each of ' +
-      "the 4 processes must be scheduled once per job. MultiWorker's task processors share one event loop, so " +
+    '- **Four processes, one wake-up each per job.** With one job in flight per worker, the rate is 4 ÷ the ' +
+      "time of one cycle (Redis's answer, then the job, then the next send). A V8 profile of a worker shows it " +
+      'waiting about 80 % of the time; the one-at-a-time limit above is that wait for a single client on an ' +
+      'otherwise idle machine: a loopback round trip here costs ${Math.round(1e6 / one)} µs, most of it waking a ' +
+      'halted virtual CPU. On 2 cores shared with Redis, the master and the rest of the machine, each of the 4 ' +
+      "processes must also be scheduled once per job. MultiWorker's task processors share one event loop, so " +
       'one wake-up serves several replies, and its CPU per job falls as the machine gets busier.',
+    ...(warmRate && warmPeer
+      ? [
+          `- **Fresh workers.** The figure is taken on workers that have just started. A second batch on the same, ` +
+            `now warm, workers ran ${Math.round(warmRate)} jobs/s against MultiWorker's ${Math.round(warmPeer)} ` +
+            `(${(warmRate / warmPeer).toFixed(2)}×). The worker asks V8 to optimise its loop sooner ` +
+            '(`src/worker/tier-up.ts`) to shorten the cold phase; a single MultiWorker process warms its shared code ' +
+            'four times as fast as four processes do.',
+        ]
+      : []),
     '',
     'What would reach it: more cores (the processes then run side by side; on an idle machine one worker ' +
       'alone reaches the one-at-a-time limit), or relaxing when a job counts as started (see above), which ' +

@@ -459,6 +459,14 @@ function notesSection({ results }) {
         `${rate(median(pick(throughput.limit, 'rate')))}; the same client with one in flight (a single worker doing ` +
         `nothing but its round trips) ${rate(median(pick(throughput.limitOne, 'rate')))}.`,
     )
+    const warmRpd = median(pick(throughput.rpd, 'warmRate'))
+    const warmPeer = median(pick(throughput.multiWorker, 'warmRate'))
+    if (Number.isFinite(warmRpd) && Number.isFinite(warmPeer))
+      lines.push(
+        `- The figure is taken on fresh workers, as a pool just started (or scaled up for a burst) has them. The ` +
+          `same number of jobs again on the same, now warm, workers: rpd ${rate(warmRpd)}, MultiWorker ` +
+          `${rate(warmPeer)} (${ratio(warmRpd, warmPeer)}; medians).`,
+      )
   }
   if (results.pickup) {
     const { rpd, ruby } = results.pickup
@@ -508,6 +516,8 @@ function runsSection({ results, errors }) {
   if (throughput) {
     row('rpd, 4 built-in workers', pick(throughput.rpd, 'rate'), rate)
     row('node-resque MultiWorker, 4 task processors', pick(throughput.multiWorker, 'rate'), rate)
+    row('rpd, the same workers warm (second batch)', pick(throughput.rpd, 'warmRate'), rate)
+    row('MultiWorker, warm (second batch)', pick(throughput.multiWorker, 'warmRate'), rate)
     if (throughput.ruby?.length) row('Ruby resque-pool, 4 workers', pick(throughput.ruby, 'rate'), rate)
     row('limit: the per-job script, one client', pick(throughput.limit, 'rate'), rate)
     row('the same, one at a time', pick(throughput.limitOne, 'rate'), rate)
