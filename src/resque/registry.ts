@@ -40,7 +40,6 @@ if ARGV[1] ~= '' then
     redis.call('INCRBY', KEYS[5], 1)
     redis.call('INCRBY', KEYS[6], 1)
   end
-  redis.call('DEL', KEYS[1])
   redis.call('INCRBY', KEYS[2], 1)
   redis.call('INCRBY', KEYS[3], 1)
 end
@@ -54,6 +53,8 @@ for i = 8, #KEYS do
     return {i - 7, job}
   end
 end
+-- The finished job's record goes here, not before the pops: a next job's record replaces it in the same step.
+if ARGV[1] ~= '' then redis.call('DEL', KEYS[1]) end
 redis.call('SET', KEYS[7], ARGV[4] .. ':0:', 'EX', ${LAST_STEP_TTL_S})
 return false
 `
