@@ -1,4 +1,6 @@
+import fs from 'node:fs'
 import net from 'node:net'
+import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Redis } from 'ioredis'
 import { cleanupStates, fixture, newStateDir, rpd, waitFor } from './helpers/cli.js'
@@ -120,4 +122,45 @@ describe('a reply lost after Redis ran the per-job script', () => {
     expect(stopped.exitCode, stopped.stderr).toBe(0)
     expect(await redis.keys('resque:rpd-step:*')).toEqual([])
   }, 90_000)
+
+  it("records a failed last job once when the exit's reply is lost and the exit is sent again", async () => {
+    const port = await freePort()
+    cutter = new ReplyCutter(server.port)
+    await cutter.listen(port)
+    const dir = newStateDir()
+    const started = await rpd(
+      [
+        'start',
+        'chaos=1',
+        '--jobs',
+        fixture('jobs-chaos.mjs'),
+        '--redis',
+        `redis://127.0.0.1:${port}`,
+        '--state-dir',
+        dir,
+      ],
+      { env: { INTERVAL: '0.05' } },
+    )
+    expect(started.exitCode, started.stderr).toBe(0)
+    await redis.rpush('resque:queue:chaos', JSON.stringify({ class: 'HoldThenFail', args: [] }))
+    await waitFor(async () => (await redis.exists('chaos:started')) === 1, 'the job to start')
+    // Stopped while the job runs: the worker finishes it, then sends its exit carrying that job's failure.
+    const stopping = rpd(['stop', '--state-dir', dir])
+    await waitFor(
+      () => fs.readFileSync(path.join(dir, 'master.log'), 'utf8').includes('QUIT: finishing HoldThenFail'),
+      'the worker to take the QUIT',
+    )
+    // No script goes out while the job runs, so the next reply cut is the exit's: Redis ran it, the worker
+    // never hears, and sends it again through its other connection.
+    cutter.arm()
+    await redis.set('chaos:release', '1')
+    const stopped = await stopping
+    expect(stopped.exitCode, stopped.stderr).toBe(0)
+    expect(cutter.cuts).toBe(1)
+    expect(await redis.llen('resque:failed')).toBe(1)
+    expect(Number(await redis.get('resque:stat:failed'))).toBe(1)
+    expect(Number(await redis.get('resque:stat:processed'))).toBe(1)
+    expect(await redis.smembers('resque:workers')).toEqual([])
+    expect(await redis.keys('resque:rpd-step:*')).toEqual([])
+  }, 60_000)
 })

@@ -68,8 +68,11 @@ return false
 // ARGV: what to finish ('' nothing, 'ok', or 'failed' with the failure entry in ARGV[2]), the worker's id, then each
 // queue's name (JSON). Returns 'done', or 'held' when resque:worker:ID holds a record it cannot place (then nothing
 // of the registration is removed, and whoever prunes the worker fails that job, as Resque does).
+// Sent again after its reply was lost, it finds neither the last-step key nor the worker in resque:workers (both
+// went the first time) and counts nothing twice: the failure entry of a failed last job is not listed twice.
+// (Ruby's pruning removes the registration but not the last-step key, so a pruned worker's last job still counts.)
 const RETIRE_SCRIPT = `
-if ARGV[1] ~= '' then
+if ARGV[1] ~= '' and (redis.call('EXISTS', KEYS[10]) == 1 or redis.call('SISMEMBER', KEYS[7], ARGV[3]) == 1) then
   if ARGV[1] == 'failed' then
     redis.call('RPUSH', KEYS[4], ARGV[2])
     redis.call('INCRBY', KEYS[5], 1)
