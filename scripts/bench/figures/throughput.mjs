@@ -191,12 +191,19 @@ async function runRuby(ctx, redis, url, i) {
 
 // The physical limit: one client, the queue full, running the very script a built-in worker sends per job
 // (finish the last job, reserve the next), LIMIT_IN_FLIGHT at a time; and one at a time, a worker's own ceiling.
-async function runLimit(ctx, redis, inFlight) {
+async function runLimit(ctx, redis, url, inFlight) {
   const { WorkerRegistry } = await import(path.join(ROOT, 'dist/resque/registry.js'))
   const { ResqueKeys } = await import(path.join(ROOT, 'dist/resque/keys.js'))
+  const { fastTarget } = await import(path.join(ROOT, 'dist/resque/fast-script.js'))
   await redis.flushall()
   await pushJobs(redis, ctx.jobs)
-  const registry = new WorkerRegistry(redis, new ResqueKeys('resque'), `limit:${process.pid}:${QUEUE}`)
+  // On a connection of its own, as a worker sends it (the first send of each step, unchecked).
+  const registry = new WorkerRegistry(
+    redis,
+    new ResqueKeys('resque'),
+    `limit:${process.pid}:${QUEUE}`,
+    fastTarget(url),
+  )
   const working = { queue: QUEUE, run_at: '2026-01-01T00:00:00Z', payload: JSON.parse(JOB) }
   let taken = 0
   const began = performance.now()
@@ -205,6 +212,7 @@ async function runLimit(ctx, redis, inFlight) {
   }
   await Promise.all(Array.from({ length: inFlight }, chain))
   const seconds = (performance.now() - began) / 1000
+  registry.close()
   if (taken !== ctx.jobs) throw new Error(`limit: took ${taken} of ${ctx.jobs} jobs`)
   return { rate: taken / seconds, seconds }
 }
@@ -230,8 +238,8 @@ export async function measureThroughput(ctx) {
       const steps = [
         async () => sample.rpd.push(await runRpd(ctx, redis, server.url, i)),
         async () => sample.multiWorker.push(await runMultiWorker(ctx, redis, server.port)),
-        async () => sample.limit.push(await runLimit(ctx, redis, LIMIT_IN_FLIGHT)),
-        async () => sample.limitOne.push(await runLimit(ctx, redis, 1)),
+        async () => sample.limit.push(await runLimit(ctx, redis, server.url, LIMIT_IN_FLIGHT)),
+        async () => sample.limitOne.push(await runLimit(ctx, redis, server.url, 1)),
       ]
       if (!rubyMissing) steps.push(async () => sample.ruby.push(await runRuby(ctx, redis, server.url, i)))
       // Each run starts with another tool, so none always meets a machine just warmed (or loaded) by the last.
