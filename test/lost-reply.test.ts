@@ -68,38 +68,45 @@ afterEach(async () => {
   cutter = undefined
 })
 
+// A pool of one chaos worker whose Redis connections all go through a new ReplyCutter (closed after the test).
+async function startBehindCutter(): Promise<{ dir: string; proxy: ReplyCutter }> {
+  const port = await freePort()
+  const proxy = new ReplyCutter(server.port)
+  cutter = proxy
+  await proxy.listen(port)
+  const dir = newStateDir()
+  const started = await rpd(
+    [
+      'start',
+      'chaos=1',
+      '--jobs',
+      fixture('jobs-chaos.mjs'),
+      '--redis',
+      `redis://127.0.0.1:${port}`,
+      '--state-dir',
+      dir,
+    ],
+    { env: { INTERVAL: '0.05' } },
+  )
+  expect(started.exitCode, started.stderr).toBe(0)
+  return { dir, proxy }
+}
+
 describe('a reply lost after Redis ran the per-job script', () => {
   it('loses no job and runs none twice: the script sent again does not take another', async () => {
     const JOBS = 300
-    const port = await freePort()
-    cutter = new ReplyCutter(server.port)
-    await cutter.listen(port)
     const pipeline = redis.pipeline().sadd('resque:queues', 'chaos')
     for (let id = 0; id < JOBS; id++)
       pipeline.rpush('resque:queue:chaos', JSON.stringify({ class: 'Count', args: [id] }))
     await pipeline.exec()
 
-    const dir = newStateDir()
-    const started = await rpd(
-      [
-        'start',
-        'chaos=1',
-        '--jobs',
-        fixture('jobs-chaos.mjs'),
-        '--redis',
-        `redis://127.0.0.1:${port}`,
-        '--state-dir',
-        dir,
-      ],
-      { env: { INTERVAL: '0.05' } },
-    )
-    expect(started.exitCode, started.stderr).toBe(0)
+    const { dir, proxy } = await startBehindCutter()
     // Three times, while jobs are still queued: each cut reply is one the worker's script took a job with.
     for (let cut = 1; cut <= 3; cut++) {
       const done = await redis.hlen('chaos:done')
       await waitFor(async () => (await redis.hlen('chaos:done')) >= done + 20, `jobs before cut ${cut}`)
-      cutter.arm()
-      await waitFor(() => cutter!.cuts === cut, `cut ${cut}`)
+      proxy.arm()
+      await waitFor(() => proxy.cuts === cut, `cut ${cut}`)
     }
     expect(await redis.llen('resque:queue:chaos')).toBeGreaterThan(0)
 
@@ -124,24 +131,7 @@ describe('a reply lost after Redis ran the per-job script', () => {
   }, 90_000)
 
   it("records a failed last job once when the exit's reply is lost and the exit is sent again", async () => {
-    const port = await freePort()
-    cutter = new ReplyCutter(server.port)
-    await cutter.listen(port)
-    const dir = newStateDir()
-    const started = await rpd(
-      [
-        'start',
-        'chaos=1',
-        '--jobs',
-        fixture('jobs-chaos.mjs'),
-        '--redis',
-        `redis://127.0.0.1:${port}`,
-        '--state-dir',
-        dir,
-      ],
-      { env: { INTERVAL: '0.05' } },
-    )
-    expect(started.exitCode, started.stderr).toBe(0)
+    const { dir, proxy } = await startBehindCutter()
     await redis.rpush('resque:queue:chaos', JSON.stringify({ class: 'HoldThenFail', args: [] }))
     await waitFor(async () => (await redis.exists('chaos:started')) === 1, 'the job to start')
     // Stopped while the job runs: the worker finishes it, then sends its exit carrying that job's failure.
@@ -152,11 +142,11 @@ describe('a reply lost after Redis ran the per-job script', () => {
     )
     // No script goes out while the job runs, so the next reply cut is the exit's: Redis ran it, the worker
     // never hears, and sends it again through its other connection.
-    cutter.arm()
+    proxy.arm()
     await redis.set('chaos:release', '1')
     const stopped = await stopping
     expect(stopped.exitCode, stopped.stderr).toBe(0)
-    expect(cutter.cuts).toBe(1)
+    expect(proxy.cuts).toBe(1)
     expect(await redis.llen('resque:failed')).toBe(1)
     expect(Number(await redis.get('resque:stat:failed'))).toBe(1)
     expect(Number(await redis.get('resque:stat:processed'))).toBe(1)

@@ -64,7 +64,7 @@ describe.runIf(hasSetpriv())('rpd start with a plain command', () => {
       env: { _: 'rpd-test' },
     })
     expect(result.exitCode, result.stderr).toBe(0)
-    const pid = await waitFor(async () => (await status(dir)).workers[0]?.pid, { what: 'the worker' })
+    const pid = await waitFor(async () => (await status(dir)).workers[0]?.pid, 'the worker')
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1)
     return { pid, env: environOf(pid), argv }
   }
