@@ -149,7 +149,7 @@ function explainThroughput({ throughput }) {
     '- **Four processes, one wake-up each per job.** With one job in flight per worker, the rate is 4 ÷ the ' +
       "time of one cycle (Redis's answer, then the job, then the next send). A V8 profile of a worker shows it " +
       'waiting about 80 % of the time; the one-at-a-time limit above is that wait for a single client on an ' +
-      'otherwise idle machine: a loopback round trip here costs ${Math.round(1e6 / one)} µs, most of it waking a ' +
+      `otherwise idle machine: a loopback round trip here costs ${Math.round(1e6 / one)} µs, most of it waking a ` +
       'halted virtual CPU. On 2 cores shared with Redis, the master and the rest of the machine, each of the 4 ' +
       "processes must also be scheduled once per job. MultiWorker's task processors share one event loop, so " +
       'one wake-up serves several replies, and its CPU per job falls as the machine gets busier.',
@@ -171,7 +171,7 @@ function explainThroughput({ throughput }) {
 
 const GENERIC = {
   'status-node':
-    '`rpd status` is answered in `bin/run.js` without oclif (`src/fast-cli.ts`); what it adds to `node -e 0` ' +
+    '`rpd status` is answered in `bin/run.js` without oclif (`src/cli/fast-cli.ts`); what it adds to `node -e 0` ' +
     'is its module graph and reading /proc for each worker. Look for a heavy import on that path.',
   'status-pm2': 'See the row above: the same command, compared with `pm2 jlist`.',
   survival:
