@@ -91,6 +91,45 @@ describe('the built-in Resque worker', () => {
     expect(await redis.llen('resque:failed')).toBe(0)
   })
 
+  it('drains synchronous, failing and asynchronous jobs back to back, in order, each counted once', async () => {
+    const dir = newStateDir()
+    await startBuiltin(dir, ['foo,bar=1'])
+    expect((await rpd(['pause', '--state-dir', dir])).exitCode).toBe(0)
+    await waitFor(
+      async () => ((await status(dir)).workers[0] as { paused?: boolean }).paused === true,
+      'paused',
+    )
+    // Runs of jobs that return at once, broken by ones that throw and ones that return a promise.
+    const job = (i: number) =>
+      i % 7 === 3
+        ? { class: 'Fail', args: [`boom ${i}`] }
+        : i % 5 === 0
+          ? { class: 'Record', args: [`f${i}`] }
+          : { class: 'Mark', args: [`f${i}`] }
+    const foo = Array.from({ length: 60 }, (_, i) => job(i))
+    await redis.sadd('resque:queues', 'foo', 'bar')
+    await redis.rpush(
+      'resque:queue:bar',
+      ...[0, 1, 2].map((i) => JSON.stringify({ class: 'Mark', args: [`b${i}`] })),
+    )
+    await redis.rpush('resque:queue:foo', ...foo.map((j) => JSON.stringify(j)))
+    expect((await rpd(['resume', '--state-dir', dir])).exitCode).toBe(0)
+    await waitFor(
+      async () => (await redis.get('resque:stat:processed')) === '63',
+      'all 63 jobs to be counted',
+    )
+    const ran = foo.flatMap((j) => (j.class === 'Fail' ? [] : [j.args[0]]))
+    // foo before bar, as Resque's priority order says, every job in its queue's order.
+    await waitFor(async () => (await done()).length === ran.length + 3, 'every mark to land')
+    expect(await done()).toEqual([...ran, 'b0', 'b1', 'b2'])
+    const failed = await failures()
+    expect(failed.map((f) => f.error)).toEqual(foo.flatMap((j) => (j.class === 'Fail' ? [j.args[0]] : [])))
+    expect(await redis.get('resque:stat:failed')).toBe(String(failed.length))
+    const [{ pid }] = (await status(dir)).workers
+    expect(await redis.get(`resque:stat:processed:${workerId(pid, 'foo,bar')}`)).toBe('63')
+    await waitFor(async () => (await redis.exists(`resque:worker:${workerId(pid, 'foo,bar')}`)) === 0, 'idle')
+  })
+
   it('registers, works and unregisters with exactly the keys and values Ruby Resque writes', async () => {
     const dir = newStateDir()
     const s = await startBuiltin(dir, ['foo=1'])

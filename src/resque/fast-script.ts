@@ -11,10 +11,8 @@ export class ConnectionLost extends Error {
   }
 }
 
-interface Pending {
-  resolve: (reply: Reply) => void
-  reject: (error: Error) => void
-}
+// Called once with the reply, or with ConnectionLost.
+export type ReplyCallback = (lost: ConnectionLost | null, reply?: Reply) => void
 
 const CRLF = '\r\n'
 
@@ -92,7 +90,7 @@ export function fastTarget(url: string): FastTarget | undefined {
 // once closed, the caller falls back to its ioredis client (which retries forever) and may open a new one later.
 export class FastConnection {
   private readonly socket: net.Socket
-  private readonly pending: Pending[] = []
+  private readonly pending: ReplyCallback[] = []
   private readonly loaded = new Set<string>()
   private buffered?: Buffer
   private open = false
@@ -129,28 +127,40 @@ export class FastConnection {
   // EVAL the first time on this connection (a Redis that has not seen the script needs no second round trip),
   // EVALSHA after. Redis errors resolve as Error values; a lost connection rejects with ConnectionLost.
   run(script: FastScript, args: readonly string[]): Promise<Reply> {
-    if (this.loaded.has(script.sha)) return this.send(args, script.evalshaHead)
+    return new Promise<Reply>((resolve, reject) =>
+      this.call(script, args, (lost, reply) => (lost ? reject(lost) : resolve(reply ?? null))),
+    )
+  }
+
+  // run, answered through a callback: a caller that sends one script per job saves a promise per call.
+  call(script: FastScript, args: readonly string[], done: ReplyCallback): void {
+    if (this.loaded.has(script.sha)) return this.write(args, done, script.evalshaHead)
     this.loaded.add(script.sha)
-    return this.send(args, script.evalHead)
+    this.write(args, done, script.evalHead)
   }
 
   close(): void {
     this.socket.destroy()
   }
 
-  private send(args: readonly string[], head = ''): Promise<Reply> {
-    if (this.closed) return Promise.reject(new ConnectionLost())
-    return new Promise<Reply>((resolve, reject) => {
-      this.pending.push({ resolve, reject })
-      let text = head ? `*${args.length + 2}${CRLF}${head}` : `*${args.length}${CRLF}`
-      for (const arg of args) text += `$${Buffer.byteLength(arg)}${CRLF}${arg}${CRLF}`
-      this.socket.write(text)
-    })
+  private send(args: readonly string[]): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) =>
+      this.write(args, (lost, reply) => (lost ? reject(lost) : resolve(reply ?? null))),
+    )
+  }
+
+  private write(args: readonly string[], done: ReplyCallback, head = ''): void {
+    if (this.closed) return done(new ConnectionLost())
+    this.pending.push(done)
+    let text = head ? `*${args.length + 2}${CRLF}${head}` : `*${args.length}${CRLF}`
+    for (const arg of args) text += `$${Buffer.byteLength(arg)}${CRLF}${arg}${CRLF}`
+    this.socket.write(text)
   }
 
   private receive(chunk: Buffer): void {
     const buf = this.buffered ? Buffer.concat([this.buffered, chunk]) : chunk
     let offset = 0
+    const replies: Reply[] = []
     while (offset < buf.length) {
       let parsed
       try {
@@ -161,15 +171,26 @@ export class FastConnection {
       }
       if (!parsed) break
       offset = parsed.end
-      this.pending.shift()?.resolve(parsed.reply)
+      replies.push(parsed.reply)
     }
     this.buffered = offset < buf.length ? buf.subarray(offset) : undefined
+    // Answered once the buffer is settled: a callback may send the next call at once. One that throws stops no
+    // other caller's answer; its error is raised after.
+    let failure: { error: unknown } | undefined
+    for (const reply of replies) {
+      try {
+        this.pending.shift()?.(null, reply)
+      } catch (error) {
+        failure ??= { error }
+      }
+    }
+    if (failure) throw failure.error
   }
 
   private lose(): void {
     this.closed = true
     this.open = false
-    for (const call of this.pending.splice(0)) call.reject(new ConnectionLost())
+    for (const done of this.pending.splice(0)) done(new ConnectionLost())
   }
 }
 

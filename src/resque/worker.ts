@@ -21,7 +21,7 @@ import { JobWatch } from './job-watch.js'
 import { fastTarget } from './fast-script.js'
 import { describeRedisError } from './redis-client.js'
 import { redactUrl } from './redis-url.js'
-import { WorkerRegistry, type Outcome, type WorkingOn } from './registry.js'
+import { WorkerRegistry, type Outcome, type Settle, type Taken, type WorkingOn } from './registry.js'
 import { formatRubyTime } from './ruby-time.js'
 
 // Resque's defaults: poll every 5 s (INTERVAL), heartbeat every 60 s (pruned after 300 s without one).
@@ -172,10 +172,17 @@ export class ResqueWorker {
         await this.nap(this.pollIntervalMs)
         continue
       }
-      const woken = this.watch.wakes
-      let reserved: Reserved | undefined
+      let woken = this.watch.wakes
       try {
-        reserved = await this.reserve(glance)
+        const reserved = await this.reserve(glance)
+        // The exit was sent after this reserve: it has put the job back at the head of its queue.
+        if (reserved && !this.exiting) {
+          const ran = await this.runJobs(reserved)
+          // Stopped for the loop to look again (a job that returned a promise, a pause, a stop).
+          if (!ran) continue
+          // The last reserve found nothing.
+          woken = ran.woken
+        }
       } catch (error) {
         if (this.shutdown) break
         this.options.say(
@@ -186,12 +193,8 @@ export class ResqueWorker {
       } finally {
         glance = false
       }
-      // The exit was sent after this reserve: it has put the job back at the head of its queue.
       if (this.exiting) break
-      if (reserved) {
-        this.watch.pause()
-        await this.perform(reserved)
-      } else if (!this.shutdown) {
+      if (!this.shutdown) {
         this.setTitle(`Waiting for ${this.polled.join(',')}`)
         // Watching starts before the next check, so a job pushed in between is not missed.
         if (await this.watch.start()) continue
@@ -200,6 +203,34 @@ export class ResqueWorker {
         glance = this.watch.watching && this.watch.wakes === woken
       }
     }
+  }
+
+  // Jobs back to back: each next one is reserved from the callback of the reply that ends the last, so while jobs
+  // return at once the loop makes no promise per job (with the job scope's hooks on, each promise is a measurable
+  // share of a short job's cost). Settles with undefined when the loop must look again (a job that returned a
+  // promise, a pause, a stop, globs to resolve), with the wake count from before a reserve that found nothing, or
+  // rejects with a reserve's error.
+  private runJobs(first: Reserved): Promise<{ woken: number } | undefined> {
+    return new Promise((resolve, reject) => {
+      const run = (reserved: Reserved): void => {
+        try {
+          this.watch.pause()
+          const performing = this.perform(reserved)
+          if (performing) return void performing.then(() => resolve(undefined), reject)
+          if (this.shutdown || this.paused || hasGlobs(this.patterns)) return resolve(undefined)
+          const woken = this.watch.wakes
+          this.takeThen((error, taken) => {
+            if (error) return reject(error)
+            if (this.exiting) return resolve(undefined)
+            if (!taken) return resolve({ woken })
+            run(taken)
+          })
+        } catch (error) {
+          reject(error)
+        }
+      }
+      run(first)
+    })
   }
 
   // The last job's end when no reserve follows it (pause, stop).
@@ -415,34 +446,60 @@ export class ResqueWorker {
   // sent with the end of the job before it.
   // A glance first checks that some queue holds a job: one command however many queues, where an idle reserve
   // costs the script and a pop per queue in Redis's command counts.
-  private async reserve(glance = false): Promise<Reserved | undefined> {
+  private reserve(glance = false): Promise<Reserved | undefined> {
+    if (hasGlobs(this.patterns) || (glance && !this.finished && this.polled.length > 0))
+      return this.lookThenTake(glance)
+    return this.take()
+  }
+
+  private async lookThenTake(glance: boolean): Promise<Reserved | undefined> {
     if (hasGlobs(this.patterns)) {
       const queues = await this.redis.smembers(this.keys.queues)
       if (this.exiting) return undefined
       this.polled = resolveQueues(this.patterns, queues)
     }
-    const finished = this.finished
-    if (glance && !finished && this.polled.length > 0) {
+    if (glance && !this.finished && this.polled.length > 0) {
       const queued = await this.redis.exists(...this.polled.map((queue) => this.keys.queue(queue)))
       if (queued === 0 || this.exiting) return undefined
     }
+    return this.take()
+  }
+
+  private take(): Promise<Reserved | undefined> {
+    return new Promise((resolve, reject) =>
+      this.takeThen((error, reserved) => (error ? reject(error) : resolve(reserved))),
+    )
+  }
+
+  // The script itself, with the end of the last job handed over to it.
+  private takeThen(done: Settle<Reserved | undefined>): void {
+    const finished = this.finished
     const since = new Date()
     // Handed over with the reserve: an exit from now on leaves it to this script.
     this.finished = undefined
     if (finished) this.finishing++
+    let settled = false
+    const settle: Settle<Taken | undefined> = (error, taken) => {
+      if (settled) return
+      settled = true
+      if (finished) {
+        this.finishing--
+        // Refused by Redis (not lost: a lost connection resends it), so it goes with the next script.
+        if (error && !this.exiting) this.finished ??= finished
+      }
+      if (error) done(error)
+      else done(null, taken && { ...taken, since })
+    }
     try {
-      const taken = await this.registry.advance(this.polled, since, finished)
-      return taken && { ...taken, since }
+      this.registry.advanceThen(this.polled, since, finished, settle)
     } catch (error) {
-      // Refused by Redis (not lost: a lost connection resends it), so it goes with the next script.
-      if (finished && !this.exiting) this.finished ??= finished
-      throw error
-    } finally {
-      if (finished) this.finishing--
+      settle(error instanceof Error ? error : new Error(String(error)))
     }
   }
 
-  private async perform({ queue, text, since }: Reserved): Promise<void> {
+  // Runs the job; a promise only when its perform returned one. A job that returns at once costs the loop no promise:
+  // with the job scope's hooks on, each one created per job is a measurable share of a short job's cost.
+  private perform({ queue, text, since }: Reserved): Promise<void> | undefined {
     const payload = parsePayload(text)
     const className =
       typeof payload === 'object' && typeof payload.class === 'string' ? payload.class : 'No Name'
@@ -452,31 +509,34 @@ export class ResqueWorker {
     const known = this.options.jobs.has(className) ? className : 'No Name'
     this.setTitle(`Processing ${queue} since ${Math.floor(since.getTime() / 1000)} [${known}]`)
     this.options.notify({ type: 'busy', job: { class: className, queue, since: since.toISOString() } })
-    let failure: { error: unknown } | undefined
+    let result: unknown
     try {
-      await this.jobScope.run(current, () => this.invoke(payload))
+      result = this.jobScope.run(current, invoke, this.options.jobs, payload)
     } catch (error) {
-      failure = { error }
+      this.performed(current, { error })
+      return undefined
     }
+    if (!isThenable(result)) {
+      this.performed(current)
+      return undefined
+    }
+    return Promise.resolve(result).then(
+      () => this.performed(current),
+      (error: unknown) => this.performed(current, { error }),
+    )
+  }
+
+  private performed(current: CurrentJob, failure?: { error: unknown }): void {
     if (current.recorded) return
     current.recorded = true
+    const { className, working } = current
     if (failure) {
       const { exception, error } = describeError(failure.error)
-      this.options.say(`${className} on ${queue} failed: ${exception}: ${error}`)
+      this.options.say(`${className} on ${working.queue} failed: ${exception}: ${error}`)
     }
     this.finished = { working, failure }
     this.current = undefined
     this.options.notify({ type: 'idle' })
-  }
-
-  private async invoke(payload: JobPayload | string): Promise<void> {
-    if (typeof payload === 'string') throw describeBadPayload(payload)
-    if (typeof payload.class !== 'string' || payload.class === '')
-      throw new RubyError('ArgumentError', `job payload has no "class" to run: ${preview(payload)}`)
-    const perform = this.options.jobs.get(payload.class)
-    if (!perform) throw unknownJobClass(String(payload.class))
-    const args = Array.isArray(payload.args) ? payload.args : payload.args == null ? [] : [payload.args]
-    await perform(...args)
   }
 
   // Like a Ruby worker at startup, clean up registrations that dead workers left (e.g. while Redis was away).
@@ -546,6 +606,25 @@ export class ResqueWorker {
       this.wakeNap = undefined
     })
   }
+}
+
+// The job's perform, called with the payload's args; what it returns (a promise, for an async job) is the caller's.
+function invoke(jobs: Map<string, Perform>, payload: JobPayload | string): unknown {
+  if (typeof payload === 'string') throw describeBadPayload(payload)
+  if (typeof payload.class !== 'string' || payload.class === '')
+    throw new RubyError('ArgumentError', `job payload has no "class" to run: ${preview(payload)}`)
+  const perform = jobs.get(payload.class)
+  if (!perform) throw unknownJobClass(String(payload.class))
+  const args = Array.isArray(payload.args) ? payload.args : payload.args == null ? [] : [payload.args]
+  return perform(...args)
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
 }
 
 // Ruby's integers have no size limit: one beyond 2^53 reaches the job as a bigint, not a rounded number.
