@@ -52,4 +52,30 @@ describe("the worker's own connection for its per-job script", () => {
       connection.close()
     }
   })
+
+  it('answers replies larger than its read buffer, many in flight, through promises and callbacks alike', async () => {
+    const connection = new FastConnection(fastTarget(server.url)!)
+    try {
+      const echo = new FastScript('return ARGV[1]')
+      // Each several reads long, and sent together, so one read holds the end of one and the start of the next.
+      const texts = [200_000, 3, 150_001, 65_536, 1].map((n, i) => `${'é'.repeat(n)}${i}`)
+      const byCallback: (string | undefined)[] = []
+      const called = new Promise<void>((resolve) => {
+        let left = texts.length
+        texts.forEach((text, i) =>
+          connection.call(echo, ['0', text], (lost, reply) => {
+            byCallback[i] = lost ? undefined : (reply as string)
+            if (--left === 0) resolve()
+          }),
+        )
+      })
+      const byPromise = await Promise.all(texts.map((text) => connection.run(echo, ['0', text])))
+      await called
+      expect(byPromise.map((reply) => (reply as string).length)).toEqual(texts.map((text) => text.length))
+      expect(byPromise).toEqual(texts)
+      expect(byCallback).toEqual(texts)
+    } finally {
+      connection.close()
+    }
+  })
 })

@@ -15,6 +15,8 @@ export class ConnectionLost extends Error {
 export type ReplyCallback = (lost: ConnectionLost | null, reply?: Reply) => void
 
 const CRLF = '\r\n'
+// Enough for any reply of the per-job scripts in one read (a job's payload); a longer one takes several.
+const READ_BUFFER_BYTES = 64 * 1024
 
 // Parses one RESP2 reply from buf at offset; undefined when the buffer does not hold all of it yet.
 export function parseReply(buf: Buffer, offset: number): { reply: Reply; end: number } | undefined {
@@ -97,9 +99,22 @@ export class FastConnection {
   private closed = false
 
   constructor(target: FastTarget) {
-    this.socket = net.connect({ host: target.host, port: target.port, noDelay: true })
+    // Replies are read into one buffer of the connection's own (onread), not through the stream: no Buffer, push
+    // and tick per reply. What a read leaves unparsed is copied out before the next read reuses the buffer.
+    const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES)
+    this.socket = net.connect({
+      host: target.host,
+      port: target.port,
+      noDelay: true,
+      onread: {
+        buffer: readBuffer,
+        callback: (size: number) => {
+          this.receive(readBuffer.subarray(0, size))
+          return true
+        },
+      },
+    })
     this.socket.unref()
-    this.socket.on('data', (chunk: Buffer) => this.receive(chunk))
     this.socket.on('error', () => undefined)
     this.socket.on('close', () => this.lose())
     this.socket.once('connect', () => (this.open = !this.closed))
@@ -173,7 +188,7 @@ export class FastConnection {
       offset = parsed.end
       replies.push(parsed.reply)
     }
-    this.buffered = offset < buf.length ? buf.subarray(offset) : undefined
+    this.buffered = offset < buf.length ? Buffer.from(buf.subarray(offset)) : undefined
     // Answered once the buffer is settled: a callback may send the next call at once. One that throws stops no
     // other caller's answer; its error is raised after.
     let failure: { error: unknown } | undefined
