@@ -102,7 +102,7 @@ describe('the built-in Resque worker', () => {
     // Runs of jobs that return at once, broken by ones that throw and ones that return a promise.
     const job = (i: number) =>
       i % 7 === 3
-        ? { class: 'Fail', args: [`boom ${i}`] }
+        ? { class: 'Fail', args: [`boom é ${i}`] }
         : i % 5 === 0
           ? { class: 'Record', args: [`f${i}`] }
           : { class: 'Mark', args: [`f${i}`] }

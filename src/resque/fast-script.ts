@@ -149,9 +149,15 @@ export class FastConnection {
 
   // run, answered through a callback: a caller that sends one script per job saves a promise per call.
   call(script: FastScript, args: readonly string[], done: ReplyCallback): void {
-    if (this.loaded.has(script.sha)) return this.write(args, done, script.evalshaHead)
+    this.callEncoded(script, args.length, encodeArgs(args), done)
+  }
+
+  // call with its arguments already encoded (encodeArgs): a caller whose arguments are mostly the same each time
+  // encodes those once.
+  callEncoded(script: FastScript, count: number, encoded: string, done: ReplyCallback): void {
+    if (this.loaded.has(script.sha)) return this.write(count, encoded, done, script.evalshaHead)
     this.loaded.add(script.sha)
-    this.write(args, done, script.evalHead)
+    this.write(count, encoded, done, script.evalHead)
   }
 
   close(): void {
@@ -160,16 +166,16 @@ export class FastConnection {
 
   private send(args: readonly string[]): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) =>
-      this.write(args, (lost, reply) => (lost ? reject(lost) : resolve(reply ?? null))),
+      this.write(args.length, encodeArgs(args), (lost, reply) =>
+        lost ? reject(lost) : resolve(reply ?? null),
+      ),
     )
   }
 
-  private write(args: readonly string[], done: ReplyCallback, head = ''): void {
+  private write(count: number, encoded: string, done: ReplyCallback, head = ''): void {
     if (this.closed) return done(new ConnectionLost())
     this.pending.push(done)
-    let text = head ? `*${args.length + 2}${CRLF}${head}` : `*${args.length}${CRLF}`
-    for (const arg of args) text += `$${Buffer.byteLength(arg)}${CRLF}${arg}${CRLF}`
-    this.socket.write(text)
+    this.socket.write(head ? `*${count + 2}${CRLF}${head}${encoded}` : `*${count}${CRLF}${encoded}`)
   }
 
   private receive(chunk: Buffer): void {
@@ -207,6 +213,13 @@ export class FastConnection {
     this.open = false
     for (const done of this.pending.splice(0)) done(new ConnectionLost())
   }
+}
+
+// Arguments as RESP2 bulk strings, one after another (the count goes in front, with the command).
+export function encodeArgs(args: readonly string[]): string {
+  let text = ''
+  for (const arg of args) text += `$${Buffer.byteLength(arg)}${CRLF}${arg}${CRLF}`
+  return text
 }
 
 // A Lua script with its EVAL and EVALSHA heads encoded once (the script text travels only with the first call).

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis'
 import { abandonedJob, formatFailure, type JobPayload } from './failure.js'
 import { parseJobJson, stringifyJobJson } from './job-json.js'
 import type { ResqueKeys } from './keys.js'
-import { FastConnection, FastScript, type FastTarget, type Reply } from './fast-script.js'
+import { FastConnection, FastScript, encodeArgs, type FastTarget, type Reply } from './fast-script.js'
 
 // What a reserve took: the queue it came from and the job as queued.
 export interface Taken {
@@ -124,6 +124,22 @@ redis.call('HDEL', KEYS[9], ARGV[3])
 return 'done'
 `
 
+// The per-job script's arguments for one queue list: keys and queue names as ioredis takes them, and encoded for
+// the fast connection (the key count and keys, then the names), with the count of all of them.
+interface ScriptArgs {
+  queues: readonly string[]
+  signature: string
+  keys: string[]
+  names: string[]
+  count: number
+  encodedKeys: string
+  encodedNames: string
+}
+
+// ARGV before the queue names: what to finish, the failure, run_at, the step.
+const ADVANCE_PER_JOB_ARGS = 4
+const CRLF = '\r\n'
+
 // What the job just run left to record: nothing failed, or the failure.
 export type Outcome = { failure?: { error: unknown } }
 
@@ -135,7 +151,7 @@ const FAST_RETRY_MS = 5_000
 
 // One worker's registration in Redis, written the way Ruby Resque writes it.
 export class WorkerRegistry {
-  private cachedArgs?: { signature: string; keys: string[]; names: string[] }
+  private cachedArgs?: ScriptArgs
   private cachedRunAt?: { second: number; plain: string; text: string }
   // Step ids: unique to this process (a worker of the same id before it, a pid reused, left other ones).
   private readonly stepBase = `${process.pid}.${Date.now()}`
@@ -194,13 +210,11 @@ export class WorkerRegistry {
     finished: ({ working: WorkingOn } & Outcome) | undefined,
     done: Settle<Taken | undefined>,
   ): void {
-    const { keys, names } = this.scriptArgs(queues)
-    const args = [...keys]
-    args.push(finished ? (finished.failure ? 'failed' : 'ok') : '')
-    args.push(finished?.failure ? this.formatFailure(finished.working, finished.failure.error) : '')
-    args.push(this.runAt(at))
-    const step = args.push(`${this.stepBase}.${++this.steps}`) - 1
-    for (const name of names) args.push(name)
+    const cached = this.scriptArgs(queues)
+    const finish = finished ? (finished.failure ? 'failed' : 'ok') : ''
+    const failure = finished?.failure ? this.formatFailure(finished.working, finished.failure.error) : ''
+    const runAt = this.runAt(at)
+    const step = `${this.stepBase}.${++this.steps}`
     const fast = this.fastConnection()
     this.lastOnFast = fast !== undefined
     const answer: Settle<Reply> = (error, reply) => {
@@ -210,17 +224,24 @@ export class WorkerRegistry {
         Array.isArray(reply) ? { queue: queues[Number(reply[0]) - 1], text: String(reply[1]) } : undefined,
       )
     }
+    const args = () => [...cached.keys, finish, failure, runAt, step, ...cached.names]
     if (!fast) {
-      ;(this.script(ADVANCE_COMMAND, ADVANCE_SCRIPT, keys.length, args) as Promise<Reply>).then(
+      ;(this.script(ADVANCE_COMMAND, ADVANCE_SCRIPT, cached.keys.length, args()) as Promise<Reply>).then(
         (reply) => answer(null, reply),
         (error: unknown) => answer(asError(error)),
       )
       return
     }
-    // A first send, marked so: only the resend after a lost reply (args as they are) checks the last step.
-    const first = args.slice()
-    first[step] = `+${args[step]}`
-    this.runFastThen(fast, ADVANCE, keys.length, args, first, answer)
+    // A first send, marked so: only the resend after a lost reply (args as they are) checks the last step. The
+    // keys and queue names are encoded once per queue list; only what changes per job is encoded here (all of it
+    // ASCII but the failure).
+    const encoded =
+      cached.encodedKeys +
+      `$${finish.length}${CRLF}${finish}${CRLF}` +
+      encodeArgs([failure]) +
+      `$${runAt.length}${CRLF}${runAt}${CRLF}$${step.length + 1}${CRLF}+${step}${CRLF}` +
+      cached.encodedNames
+    this.runFastThen(fast, ADVANCE, cached.keys.length, cached.count, encoded, args, answer)
   }
 
   // The fast connection when it is up; otherwise undefined, opening one if it is time to.
@@ -241,24 +262,34 @@ export class WorkerRegistry {
     numberOfKeys: number,
     args: string[],
   ): Promise<Reply> {
+    const all = [String(numberOfKeys), ...args]
     return new Promise((resolve, reject) =>
-      this.runFastThen(fast, script, numberOfKeys, args, args, (error, reply) =>
-        error ? reject(error) : resolve(reply ?? null),
+      this.runFastThen(
+        fast,
+        script,
+        numberOfKeys,
+        all.length,
+        encodeArgs(all),
+        () => args,
+        (error, reply) => (error ? reject(error) : resolve(reply ?? null)),
       ),
     )
   }
 
+  // `encoded`: the key count and the arguments as sent first (`count` of them); `resend`: the arguments ioredis
+  // sends if the connection is lost.
   private runFastThen(
     fast: FastConnection,
     script: FastScript,
     numberOfKeys: number,
-    args: string[],
-    first: string[],
+    count: number,
+    encoded: string,
+    resend: () => string[],
     done: Settle<Reply>,
   ): void {
-    fast.call(script, [String(numberOfKeys), ...first], (lost, reply) => {
+    fast.callEncoded(script, count, encoded, (lost, reply) => {
       if (!lost) return reply instanceof Error ? done(reply) : done(null, reply)
-      ;(this.redis.eval(script.lua, numberOfKeys, ...args) as Promise<Reply>).then(
+      ;(this.redis.eval(script.lua, numberOfKeys, ...resend()) as Promise<Reply>).then(
         (again) => done(null, again),
         (error: unknown) => done(asError(error)),
       )
@@ -270,9 +301,14 @@ export class WorkerRegistry {
   }
 
   // The script's keys and JSON-encoded queue names, built once per queue list (a named group's never changes).
-  private scriptArgs(queues: readonly string[]): { keys: string[]; names: string[] } {
+  private scriptArgs(queues: readonly string[]): ScriptArgs {
+    // The worker passes the same list until it resolves its globs again: compared by identity first.
+    if (this.cachedArgs?.queues === queues) return this.cachedArgs
     const signature = queues.join('\n')
-    if (this.cachedArgs?.signature === signature) return this.cachedArgs
+    if (this.cachedArgs?.signature === signature) {
+      this.cachedArgs.queues = queues
+      return this.cachedArgs
+    }
     const keys = [
       this.keys.worker(this.id),
       this.keys.stat('processed'),
@@ -283,7 +319,16 @@ export class WorkerRegistry {
       this.keys.workerLastStep(this.id),
       ...queues.map((queue) => this.keys.queue(queue)),
     ]
-    this.cachedArgs = { signature, keys, names: queues.map((queue) => JSON.stringify(queue)) }
+    const names = queues.map((queue) => JSON.stringify(queue))
+    this.cachedArgs = {
+      queues,
+      signature,
+      keys,
+      names,
+      count: 1 + keys.length + ADVANCE_PER_JOB_ARGS + names.length,
+      encodedKeys: encodeArgs([String(keys.length), ...keys]),
+      encodedNames: encodeArgs(names),
+    }
     return this.cachedArgs
   }
 
