@@ -248,6 +248,25 @@ export class ResqueWorker {
     }
   }
 
+  // The title of a job in progress, built only when it differs from the last one (within a second, in a drain of
+  // one class, it does not).
+  private processing = { queue: '', second: 0, known: '' }
+  private busySince = { at: NaN, text: '' }
+  private setProcessingTitle(queue: string, second: number, known: string): void {
+    const last = this.processing
+    if (
+      last.queue === queue &&
+      last.second === second &&
+      last.known === known &&
+      this.title === this.processingTitle
+    )
+      return
+    this.processing = { queue, second, known }
+    this.processingTitle = `Processing ${queue} since ${second} [${known}]`
+    this.setTitle(this.processingTitle)
+  }
+  private processingTitle = ''
+
   // Only on change: a drain would otherwise rewrite the same title thousands of times a second.
   private setTitle(text: string): void {
     if (text === this.title) return
@@ -506,9 +525,15 @@ export class ResqueWorker {
     const working = this.registry.workingOn(queue, payload, since)
     const current: CurrentJob = { working, className, since, recorded: false }
     this.current = current
-    const known = this.options.jobs.has(className) ? className : 'No Name'
-    this.setTitle(`Processing ${queue} since ${Math.floor(since.getTime() / 1000)} [${known}]`)
-    this.options.notify({ type: 'busy', job: { class: className, queue, since: since.toISOString() } })
+    const at = since.getTime()
+    this.setProcessingTitle(
+      queue,
+      Math.floor(at / 1000),
+      this.options.jobs.has(className) ? className : 'No Name',
+    )
+    // Jobs a millisecond apart share the text.
+    if (at !== this.busySince.at) this.busySince = { at, text: since.toISOString() }
+    this.options.notify({ type: 'busy', job: { class: className, queue, since: this.busySince.text } })
     let result: unknown
     try {
       result = this.jobScope.run(current, invoke, this.options.jobs, payload)
