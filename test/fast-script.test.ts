@@ -1,5 +1,12 @@
+import net from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { FastConnection, FastScript, fastTarget, parseReply } from '../src/resque/fast-script.js'
+import {
+  ConnectionLost,
+  FastConnection,
+  FastScript,
+  fastTarget,
+  parseReply,
+} from '../src/resque/fast-script.js'
 import { type RedisServer, usePrivateRedis } from './helpers/redis.js'
 
 let server: RedisServer
@@ -76,6 +83,25 @@ describe("the worker's own connection for its per-job script", () => {
       expect(byCallback).toEqual(texts)
     } finally {
       connection.close()
+    }
+  })
+
+  it('answers the replies before one that is not RESP, then counts the rest as lost', async () => {
+    // A server that answers the first call, then sends bytes no Redis would.
+    const peer = net.createServer((socket) => socket.once('data', () => socket.write(':7\r\n?garbage\r\n')))
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve))
+    const { port } = peer.address() as net.AddressInfo
+    const connection = new FastConnection({ host: '127.0.0.1', port })
+    try {
+      const script = new FastScript('return 7')
+      const settled = await Promise.allSettled([connection.run(script, ['0']), connection.run(script, ['0'])])
+      expect(settled[0]).toEqual({ status: 'fulfilled', value: 7 })
+      expect(settled[1].status).toBe('rejected')
+      expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConnectionLost)
+      expect(connection.lost).toBe(true)
+    } finally {
+      connection.close()
+      await new Promise((resolve) => peer.close(resolve))
     }
   })
 })

@@ -182,19 +182,21 @@ export class FastConnection {
     const buf = this.buffered ? Buffer.concat([this.buffered, chunk]) : chunk
     let offset = 0
     const replies: Reply[] = []
+    // A reply that is not RESP ends the connection, after the replies before it are answered.
+    let garbled = false
     while (offset < buf.length) {
       let parsed
       try {
         parsed = parseReply(buf, offset)
       } catch {
-        this.socket.destroy()
-        return
+        garbled = true
+        break
       }
       if (!parsed) break
       offset = parsed.end
       replies.push(parsed.reply)
     }
-    this.buffered = offset < buf.length ? Buffer.from(buf.subarray(offset)) : undefined
+    this.buffered = offset < buf.length && !garbled ? Buffer.from(buf.subarray(offset)) : undefined
     // Answered once the buffer is settled: a callback may send the next call at once. One that throws stops no
     // other caller's answer; its error is raised after.
     let failure: { error: unknown } | undefined
@@ -205,6 +207,7 @@ export class FastConnection {
         failure ??= { error }
       }
     }
+    if (garbled) this.socket.destroy()
     if (failure) throw failure.error
   }
 
