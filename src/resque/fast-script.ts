@@ -225,6 +225,11 @@ export function encodeArgs(args: readonly string[]): string {
   return text
 }
 
+// One argument known to be ASCII, as encodeArgs writes it: its length in bytes is its length.
+export function encodeAsciiArg(arg: string): string {
+  return `$${arg.length}${CRLF}${arg}${CRLF}`
+}
+
 // A Lua script with its EVAL and EVALSHA heads encoded once (the script text travels only with the first call).
 export class FastScript {
   readonly sha: string

@@ -2,7 +2,14 @@ import type { Redis } from 'ioredis'
 import { abandonedJob, formatFailure, type JobPayload } from './failure.js'
 import { parseJobJson, stringifyJobJson } from './job-json.js'
 import type { ResqueKeys } from './keys.js'
-import { FastConnection, FastScript, encodeArgs, type FastTarget, type Reply } from './fast-script.js'
+import {
+  FastConnection,
+  FastScript,
+  encodeArgs,
+  encodeAsciiArg,
+  type FastTarget,
+  type Reply,
+} from './fast-script.js'
 
 // What a reserve took: the queue it came from and the job as queued.
 export interface Taken {
@@ -138,7 +145,6 @@ interface ScriptArgs {
 
 // ARGV before the queue names: what to finish, the failure, run_at, the step.
 const ADVANCE_PER_JOB_ARGS = 4
-const CRLF = '\r\n'
 
 // What the job just run left to record: nothing failed, or the failure.
 export type Outcome = { failure?: { error: unknown } }
@@ -237,9 +243,10 @@ export class WorkerRegistry {
     // ASCII but the failure).
     const encoded =
       cached.encodedKeys +
-      `$${finish.length}${CRLF}${finish}${CRLF}` +
+      encodeAsciiArg(finish) +
       encodeArgs([failure]) +
-      `$${runAt.length}${CRLF}${runAt}${CRLF}$${step.length + 1}${CRLF}+${step}${CRLF}` +
+      encodeAsciiArg(runAt) +
+      encodeAsciiArg(`+${step}`) +
       cached.encodedNames
     this.runFastThen(fast, ADVANCE, cached.keys.length, cached.count, encoded, args, answer)
   }

@@ -251,6 +251,7 @@ export class ResqueWorker {
   // The title of a job in progress, built only when it differs from the last one (within a second, in a drain of
   // one class, it does not).
   private processing = { queue: '', second: 0, known: '' }
+  private processingTitle = ''
   private busySince = { at: NaN, text: '' }
   private setProcessingTitle(queue: string, second: number, known: string): void {
     const last = this.processing
@@ -265,7 +266,6 @@ export class ResqueWorker {
     this.processingTitle = `Processing ${queue} since ${second} [${known}]`
     this.setTitle(this.processingTitle)
   }
-  private processingTitle = ''
 
   // Only on change: a drain would otherwise rewrite the same title thousands of times a second.
   private setTitle(text: string): void {
@@ -497,10 +497,8 @@ export class ResqueWorker {
     // Handed over with the reserve: an exit from now on leaves it to this script.
     this.finished = undefined
     if (finished) this.finishing++
-    let settled = false
+    // Called once: advanceThen answers asynchronously, and throws only before it sends anything.
     const settle: Settle<Taken | undefined> = (error, taken) => {
-      if (settled) return
-      settled = true
       if (finished) {
         this.finishing--
         // Refused by Redis (not lost: a lost connection resends it), so it goes with the next script.
